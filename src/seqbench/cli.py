@@ -1,0 +1,76 @@
+"""The `seqbench` command: fetch data (train, report and friends come as subcommands)."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from seqbench.errors import SeqbenchError
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from seqbench.data import fetch, registry
+
+    if args.list:
+        for name, spec in registry.SPECS.items():
+            mark = "default" if spec.default else ""
+            print(f"{name:18} {spec.kind:7} {mark:8}{spec.summary}")
+        print("adding-T<N>, copy-T<N>: the synthetic tasks at any sequence length N")
+        return 0
+    names = args.names or registry.DEFAULT
+    written = fetch.fetch(names, args.raw_dir)
+    for name, prov in written.items():
+        rows = ", ".join(f"{split} {n}" for split, n in prov["rows"].items())
+        print(f"{name}: {rows} rows -> {args.raw_dir / name} (content {prov['content_hash']})")
+    if args.pin:
+        fetch.pin(args.raw_dir, args.root)
+        print(f"pinned {args.raw_dir} in {args.root / fetch.PIN_FILE}; commit it")
+        return 0
+    if mismatches := fetch.compare_with_pins(written, args.root):
+        for line in mismatches:
+            print(f"error: {line}", file=sys.stderr)
+        print(
+            "error: the data differs from the snapshot pinned in data.dvc. Restore the pinned "
+            "snapshot with `dvc pull`, or adopt the new data with `seqbench fetch --pin` and "
+            "commit data.dvc",
+            file=sys.stderr,
+        )
+        return 1
+    if set(names) >= set(fetch.read_pins(args.root)) and fetch.read_pins(args.root):
+        status = fetch.dvc_status(args.root)
+        print("data.dvc: clean" if not status else f"data.dvc: {status}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seqbench", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    fetch = commands.add_parser("fetch", help="build raw datasets under data/raw")
+    fetch.add_argument("names", nargs="*", help="datasets to fetch (default: the pinned set)")
+    fetch.add_argument(
+        "--raw-dir", type=Path, default=Path(os.environ.get("SEQBENCH_RAW_DIR", "data/raw"))
+    )
+    fetch.add_argument("--root", type=Path, default=Path("."), help="project root with data.dvc")
+    fetch.add_argument("--pin", action="store_true", help="record the result in data.dvc")
+    fetch.add_argument("--list", action="store_true", help="list the known datasets")
+    fetch.set_defaults(run=_fetch)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except SeqbenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "error: interrupted; earlier snapshots are intact, run the command again",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Data layer: sources -> raw snapshots under data/raw -> LightningDataModules."""
