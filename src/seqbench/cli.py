@@ -1,11 +1,14 @@
 """The `seqbench` command: fetch data (train, report and friends come as subcommands)."""
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 
 from seqbench.errors import SeqbenchError
+
+RAW_DIR = Path(os.environ.get("SEQBENCH_RAW_DIR", "data/raw"))
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -42,18 +45,33 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _describe(args: argparse.Namespace) -> int:
+    from seqbench.data import snapshot
+
+    summary = snapshot.describe(args.raw_dir)
+    for name, facts in summary.items():
+        rows = ", ".join(f"{split} {n}" for split, n in facts["rows"].items())
+        print(f"{name:18} {facts['kind']:7} {facts['bytes'] / 1e6:6.1f} MB  {rows}")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seqbench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     fetch = commands.add_parser("fetch", help="build raw datasets under data/raw")
     fetch.add_argument("names", nargs="*", help="datasets to fetch (default: the pinned set)")
-    fetch.add_argument(
-        "--raw-dir", type=Path, default=Path(os.environ.get("SEQBENCH_RAW_DIR", "data/raw"))
-    )
+    fetch.add_argument("--raw-dir", type=Path, default=RAW_DIR)
     fetch.add_argument("--root", type=Path, default=Path("."), help="project root with data.dvc")
     fetch.add_argument("--pin", action="store_true", help="record the result in data.dvc")
     fetch.add_argument("--list", action="store_true", help="list the known datasets")
     fetch.set_defaults(run=_fetch)
+    describe = commands.add_parser("describe", help="summarise the verified snapshots")
+    describe.add_argument("raw_dir", type=Path, nargs="?", default=RAW_DIR)
+    describe.add_argument("--out", type=Path, help="also write the summary as JSON")
+    describe.set_defaults(run=_describe)
     return parser
 
 

@@ -56,11 +56,19 @@ def compare_with_pins(written: dict[str, dict], root: Path) -> list[str]:
 
 
 def dvc_status(root: Path) -> dict:
-    """`dvc status data.dvc`: empty when data/raw matches the pinned snapshot byte for byte."""
+    """`dvc status data.dvc`: empty when data/raw matches the pinned snapshot byte for byte
+    and is in the DVC cache. A rebuilt snapshot that matches the pin but is not cached yet
+    (a fresh clone) is committed to the cache, so `dvc status` and `dvc push` work."""
     from dvc.repo import Repo
 
+    target = str(root / PIN_FILE)
     with Repo(str(root)) as repo:
-        return repo.status(targets=[str(root / PIN_FILE)])
+        status = repo.status(targets=[target])
+        changes = [c for entry in status.values() for c in entry]
+        if changes == [{"changed outs": {"data/raw": "not in cache"}}]:
+            repo.commit(target, force=True)  # same hash as pinned: only fills the cache
+            status = repo.status(targets=[target])
+    return status
 
 
 def pin(raw_dir: Path, root: Path) -> None:

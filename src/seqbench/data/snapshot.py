@@ -109,3 +109,15 @@ def load(name: str, raw_dir: Path) -> tuple[DatasetDict, dict]:
 
 def load_vocab(name: str, raw_dir: Path) -> list[str]:
     return json.loads((raw_dir / name / VOCAB).read_text())
+
+
+def describe(raw_dir: Path) -> dict[str, dict]:
+    """Size, splits, source and hash of every verified snapshot under ``raw_dir``."""
+    summary = {}
+    for folder in sorted(p for p in raw_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        provenance = verify(folder.name, raw_dir)
+        summary[folder.name] = {
+            key: provenance[key]
+            for key in ("kind", "source", "split_rule", "licence", "rows", "content_hash")
+        } | {"bytes": sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())}
+    return summary

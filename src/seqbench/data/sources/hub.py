@@ -101,9 +101,12 @@ def build_sensor(
     order are held out.
     """
     loaded, sha = load(repo, revision, bundled, splits=("train",))
-    table = loaded["train"].with_format("numpy")
+    table = loaded["train"].with_format("numpy")[:]
     signal = np.stack([table[c] for c in channels], axis=1).astype(np.float32)
-    subjects, raw_labels = table[subject], table[label].astype(str)
+    subjects, raw_labels = (
+        np.asarray(table[subject]).astype(str),
+        np.asarray(table[label]).astype(str),
+    )
     names = sorted(set(raw_labels.tolist()))
     people = sorted(set(subjects.tolist()))
     n_val, n_test = held_out

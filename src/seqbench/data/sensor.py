@@ -1,0 +1,63 @@
+"""Sensor classification data: sliding windows over recordings, one label per window."""
+
+import numpy as np
+from datasets import DatasetDict
+
+from seqbench.data.batches import SignalWindows
+from seqbench.data.datamodule import SPLITS, SnapshotDataModule, check_range
+
+
+class SensorDataModule(SnapshotDataModule):
+    """Windows of ``window`` samples every ``stride`` samples, within one recording.
+
+    Channels are standardised with the train split's mean and std only, so nothing about
+    the validation or test subjects leaks into training.
+    """
+
+    kind = "sensor"
+
+    def __init__(
+        self,
+        name: str,
+        raw_dir: str,
+        window: int = 128,
+        stride: int | None = None,
+        batch_size: int = 64,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__(name, raw_dir, batch_size, num_workers)
+        check_range("data.window", window, 1)
+        self.window = window
+        self.stride = max(1, window // 2) if stride is None else stride
+        check_range("data.stride", self.stride, 1)
+        self.classes: list[str] = []
+        self.channels = 0
+        self.mean = self.std = np.zeros(0, dtype=np.float32)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def build(self, splits: DatasetDict) -> dict[str, SignalWindows]:
+        self.classes = splits["train"].features["label"].names
+        rows = {s: splits[s].with_format("numpy")[:] for s in SPLITS}
+        shortest = min(len(r) for s in SPLITS for r in rows[s]["signal"])
+        check_range("data.window", self.window, 1, shortest)
+        train = np.concatenate(list(rows["train"]["signal"]))
+        self.channels = train.shape[1]
+        self.mean, self.std = train.mean(axis=0), train.std(axis=0) + 1e-6
+        return {s: self._windows(rows[s]["signal"], rows[s]["label"]) for s in SPLITS}
+
+    def _windows(self, recordings: list[np.ndarray], labels: np.ndarray) -> SignalWindows:
+        signal = ((np.concatenate(list(recordings)) - self.mean) / self.std).astype(np.float32)
+        lengths = np.array([len(r) for r in recordings])
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        starts, owners = [], []
+        for i, (offset, length) in enumerate(zip(offsets, lengths, strict=True)):
+            first = np.arange(0, length - self.window + 1, self.stride)
+            starts.append(offset + first)
+            owners.append(np.full(len(first), i))
+        owner = np.concatenate(owners)
+        return SignalWindows(
+            signal, np.concatenate(starts), labels[owner].astype(np.int64), self.window
+        )

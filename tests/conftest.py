@@ -1,0 +1,39 @@
+"""Shared fixtures: the project root and one fetched copy of the default raw snapshot."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default datasets, fetched once per test session into a temporary data/raw."""
+    from seqbench.data import fetch, registry
+
+    raw = tmp_path_factory.mktemp("project") / "data" / "raw"
+    fetch.fetch(registry.DEFAULT, raw)
+    return raw
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 120, cwd: Path = ROOT):
+    """Run a console command as a user would; returns the CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        cwd=cwd,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    """The single `error:` line a user sees; fails if there is a traceback or several lines."""
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
