@@ -5,9 +5,11 @@ fancy-index over arrays loaded once from the memory-mapped Arrow snapshot, not B
 calls and a collate. Samplers (including Lightning's DistributedSampler) work unchanged.
 """
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Sampler
 
 
 def as_batch(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
@@ -69,3 +71,51 @@ class Pairs(_Gather):
 
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         return torch.from_numpy(self.x[indices]), torch.from_numpy(self.y[indices])
+
+
+class EpochSampler(Sampler[int]):
+    """``length`` indices per epoch, read from a stream of seeded permutations of the data.
+
+    Epoch ``e`` covers positions ``[e * length, (e + 1) * length)`` of that stream, so the
+    order depends only on (seed, epoch): a run resumed from an end-of-epoch checkpoint sees
+    exactly the batches an uninterrupted run sees. With ``world`` ranks each rank takes a
+    strided share, as DistributedSampler does. Lightning calls :meth:`set_epoch`.
+    """
+
+    def __init__(self, size: int, length: int, seed: int, rank: int = 0, world: int = 1):
+        self.size, self.length, self.seed = size, length, seed
+        self.rank, self.world = rank, world
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def _permutation(self, index: int) -> np.ndarray:
+        return np.random.default_rng([self.seed, index]).permutation(self.size)
+
+    def __iter__(self) -> Iterator[int]:
+        start = self.epoch * self.length
+        first, offset = divmod(start, self.size)
+        stream, index = [], first
+        needed = offset + self.length
+        while sum(len(p) for p in stream) < needed:
+            stream.append(self._permutation(index))
+            index += 1
+        picked = np.concatenate(stream)[offset:needed]
+        return iter(picked[self.rank :: self.world].tolist())
+
+    def __len__(self) -> int:
+        return self.length // self.world
+
+
+class SubsetSampler(Sampler[int]):
+    """These indices, in this order (evaluation shards on several ranks)."""
+
+    def __init__(self, indices: list[int]) -> None:
+        self.indices = indices
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import lightning as L
 from datasets import DatasetDict
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from seqbench.data import snapshot
-from seqbench.data.batches import as_batch
+from seqbench.data.batches import EpochSampler, SubsetSampler, as_batch
 from seqbench.errors import ConfigError
 
 SPLITS = ("train", "validation", "test")
@@ -28,12 +28,23 @@ class SnapshotDataModule(L.LightningDataModule):
 
     kind: str = ""
 
-    def __init__(self, name: str, raw_dir: str | Path, batch_size: int = 64, num_workers: int = 0):
+    def __init__(
+        self,
+        name: str,
+        raw_dir: str | Path,
+        batch_size: int = 64,
+        num_workers: int = 0,
+        steps_per_epoch: int | None = None,
+        seed: int = 0,
+    ):
         super().__init__()
         check_range("data.batch_size", batch_size, 1)
         check_range("data.num_workers", num_workers, 0)
+        if steps_per_epoch is not None:
+            check_range("budget.val_every", steps_per_epoch, 1)
         self.name, self.raw_dir = name, Path(raw_dir)
         self.batch_size, self.num_workers = batch_size, num_workers
+        self.steps_per_epoch, self.seed = steps_per_epoch, seed
         self.datasets: dict[str, Dataset] = {}
         self.provenance: dict = {}
 
@@ -51,21 +62,45 @@ class SnapshotDataModule(L.LightningDataModule):
     def build(self, splits: DatasetDict) -> dict[str, Dataset]:
         raise NotImplementedError
 
-    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+    def info(self) -> dict:
+        """What a task needs to size its input layer and head, plus the trivial baseline
+        (``baseline``, in the units of ``baseline_metric``) a model must beat."""
+        raise NotImplementedError
+
+    def _loader(self, split: str, sampler: Sampler | None = None) -> DataLoader:
         return DataLoader(
             self.datasets[split],
             batch_size=self.batch_size,
-            shuffle=shuffle,
+            sampler=sampler,
             num_workers=self.num_workers,
             collate_fn=as_batch,
             persistent_workers=self.num_workers > 0,
         )
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
+        """Shuffled batches. An "epoch" is ``steps_per_epoch`` steps (the interval between
+        validations and checkpoints), or one pass over the data when unset. ``batch_size``
+        is per device: with N devices a step consumes N * batch_size examples."""
+        data, trainer = self.datasets["train"], self.trainer
+        world = trainer.world_size if trainer is not None else 1
+        rank = trainer.global_rank if trainer is not None else 0
+        if self.steps_per_epoch is None:
+            length = len(data) - len(data) % world
+        else:
+            length = self.steps_per_epoch * self.batch_size * world
+        return self._loader("train", EpochSampler(len(data), length, self.seed, rank, world))
+
+    def _eval_loader(self, split: str) -> DataLoader:
+        """Every rank sees its strided share of the split, in order."""
+        trainer = self.trainer
+        if trainer is None or trainer.world_size == 1:
+            return self._loader(split)
+        size = len(self.datasets[split])
+        indices = list(range(trainer.global_rank, size, trainer.world_size))
+        return self._loader(split, SubsetSampler(indices))
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader("validation", shuffle=False)
+        return self._eval_loader("validation")
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader("test", shuffle=False)
+        return self._eval_loader("test")

@@ -24,8 +24,10 @@ class SensorDataModule(SnapshotDataModule):
         stride: int | None = None,
         batch_size: int = 64,
         num_workers: int = 0,
+        steps_per_epoch: int | None = None,
+        seed: int = 0,
     ) -> None:
-        super().__init__(name, raw_dir, batch_size, num_workers)
+        super().__init__(name, raw_dir, batch_size, num_workers, steps_per_epoch, seed)
         check_range("data.window", window, 1)
         self.window = window
         self.stride = max(1, window // 2) if stride is None else stride
@@ -47,6 +49,20 @@ class SensorDataModule(SnapshotDataModule):
         self.channels = train.shape[1]
         self.mean, self.std = train.mean(axis=0), train.std(axis=0) + 1e-6
         return {s: self._windows(rows[s]["signal"], rows[s]["label"]) for s in SPLITS}
+
+    def info(self) -> dict:
+        """Baseline: validation accuracy of always predicting the most common train class."""
+        majority = np.bincount(self.datasets["train"].labels).argmax()
+        return {
+            "kind": self.kind,
+            "channels": self.channels,
+            "classes": list(self.classes),
+            "window": self.window,
+            "mean": self.mean.tolist(),
+            "std": self.std.tolist(),
+            "baseline": float((self.datasets["validation"].labels == majority).mean()),
+            "baseline_metric": "acc",
+        }
 
     def _windows(self, recordings: list[np.ndarray], labels: np.ndarray) -> SignalWindows:
         signal = ((np.concatenate(list(recordings)) - self.mean) / self.std).astype(np.float32)

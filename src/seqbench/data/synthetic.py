@@ -1,9 +1,15 @@
 """Long-memory tasks: adding (regression on the last step) and copy (per-step symbols)."""
 
+import math
+
 from datasets import DatasetDict
 
 from seqbench.data.batches import Pairs
 from seqbench.data.datamodule import SPLITS, SnapshotDataModule
+from seqbench.data.sources.synthetic import COPY_LENGTH, COPY_SYMBOLS
+from seqbench.errors import ConfigError
+
+TASKS = ("adding", "copy")
 
 
 class SyntheticDataModule(SnapshotDataModule):
@@ -19,8 +25,12 @@ class SyntheticDataModule(SnapshotDataModule):
         task: str = "adding",
         batch_size: int = 64,
         num_workers: int = 0,
+        steps_per_epoch: int | None = None,
+        seed: int = 0,
     ) -> None:
-        super().__init__(name, raw_dir, batch_size, num_workers)
+        super().__init__(name, raw_dir, batch_size, num_workers, steps_per_epoch, seed)
+        if task not in TASKS:
+            raise ConfigError(f"data.task={task!r} is not a synthetic task; valid: {TASKS}")
         self.kind = task
         self.length = 0
 
@@ -29,3 +39,18 @@ class SyntheticDataModule(SnapshotDataModule):
         dtype = "int64" if self.kind == "copy" else "float32"
         columns = {s: splits[s].with_format("numpy")[:] for s in SPLITS}
         return {s: Pairs(c["x"].astype(dtype), c["y"].astype(dtype)) for s, c in columns.items()}
+
+    def info(self) -> dict:
+        """Baselines: adding, predicting the mean (MSE 1/6); copy, a memoryless model that
+        emits blanks then guesses (cross-entropy 10 ln 8 / (T + 20) per step)."""
+        if self.kind == "adding":
+            baseline, metric = 1 / 6, "mse"
+        else:
+            baseline = COPY_LENGTH * math.log(COPY_SYMBOLS) / (self.length + 2 * COPY_LENGTH)
+            metric = "loss"
+        return {
+            "kind": self.kind,
+            "length": self.length,
+            "baseline": baseline,
+            "baseline_metric": metric,
+        }

@@ -39,8 +39,10 @@ class CharLMDataModule(SnapshotDataModule):
         stride: int | None = None,
         batch_size: int = 64,
         num_workers: int = 0,
+        steps_per_epoch: int | None = None,
+        seed: int = 0,
     ) -> None:
-        super().__init__(name, raw_dir, batch_size, num_workers)
+        super().__init__(name, raw_dir, batch_size, num_workers, steps_per_epoch, seed)
         check_range("data.seq_len", seq_len, 1)
         self.seq_len = seq_len
         self.stride = seq_len if stride is None else stride
@@ -61,3 +63,17 @@ class CharLMDataModule(SnapshotDataModule):
         shortest = min(len(a) for a in ids.values())
         check_range("data.seq_len", self.seq_len, 1, shortest - 1)
         return {s: TokenWindows(a, self.seq_len, self.stride) for s, a in ids.items()}
+
+    def info(self) -> dict:
+        """Baseline: the unigram entropy of the train text (nats/char), what a model that
+        ignores context entirely would score."""
+        counts = np.bincount(self.datasets["train"].ids, minlength=self.vocab_size)
+        p = counts[counts > 0] / counts.sum()
+        return {
+            "kind": self.kind,
+            "vocab_size": self.vocab_size,
+            "vocab": self.vocab,
+            "seq_len": self.seq_len,
+            "baseline": float(-(p * np.log(p)).sum()),
+            "baseline_metric": "loss",
+        }

@@ -1,0 +1,141 @@
+"""Checking a composed config before any training, and showing it without secrets.
+
+Hydra catches structural mistakes (unknown keys) and OmegaConf interpolation errors; this
+module turns those into one line, and adds the checks Hydra cannot know: value types and
+ranges, and which group options exist.
+"""
+
+import re
+from pathlib import Path
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import DictConfig, OmegaConf
+from rich.tree import Tree
+
+from seqbench.errors import ConfigError
+
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+SECRET = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
+ACTIVATIONS, INITS = ("tanh", "relu"), ("default", "identity")
+PRECISIONS = ("32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "64-true")
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a config group: its yaml files, except _bases."""
+    folder = CONF_DIR / group
+    return sorted(p.stem for p in folder.glob("*.yaml") if not p.stem.startswith("_"))
+
+
+def check_group_overrides(overrides: list[str]) -> None:
+    """Refuse `group=option` overrides that name no config file, listing the valid ones."""
+    for override in OverridesParser.create().parse_overrides(overrides):
+        group = override.key_or_group
+        if override.is_delete() or "." in group or not (CONF_DIR / group).is_dir():
+            continue
+        if override.is_sweep_override():
+            choices = list(override.sweep_string_iterator())
+        else:
+            choices = [override.value()]
+        for choice in choices:
+            if choice is not None and str(choice) not in group_options(group):
+                raise ConfigError(
+                    f"unknown {group} {choice!r}; valid choices: {', '.join(group_options(group))}"
+                )
+
+
+def _int(cfg: DictConfig, key: str, low: int, allow_none: bool = False) -> None:
+    value = OmegaConf.select(cfg, key)
+    if value is None and allow_none:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        expected = f"an integer >= {low}" + (" or null" if allow_none else "")
+        raise ConfigError(f"{key} must be {expected}, got {value!r}")
+
+
+def _float(
+    cfg: DictConfig,
+    key: str,
+    low: float,
+    high: float | None = None,
+    allow_none: bool = False,
+    include_high: bool = False,
+) -> None:
+    value = OmegaConf.select(cfg, key)
+    if value is None and allow_none:
+        return
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= low
+    if ok and high is not None:
+        ok = value <= high if include_high else value < high
+    if not ok:
+        bound = "" if high is None else f" and {'<=' if include_high else '<'} {high}"
+        raise ConfigError(f"{key} must be a number >= {low}{bound}, got {value!r}")
+
+
+def _choice(cfg: DictConfig, key: str, choices: tuple) -> None:
+    value = OmegaConf.select(cfg, key)
+    if value not in choices:
+        raise ConfigError(f"{key}={value!r} is not valid; valid choices: {', '.join(choices)}")
+
+
+def validate(cfg: DictConfig) -> None:
+    """Every value a run depends on, checked before any data is loaded or model built."""
+    try:
+        OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    except Exception as error:  # interpolation or missing value
+        raise ConfigError(one_line(error)) from error
+    _int(cfg, "seed", 0)
+    _int(cfg, "model.hidden_size", 1, allow_none=True)
+    _int(cfg, "model.num_layers", 1)
+    _float(cfg, "model.dropout", 0.0, 1.0)
+    if cfg.model.name == "rnn":
+        _choice(cfg, "model.activation", ACTIVATIONS)
+        _choice(cfg, "model.init", INITS)
+    if cfg.model.name == "transformer":
+        _int(cfg, "model.num_heads", 1)
+        hidden = cfg.model.hidden_size
+        if hidden is not None and hidden % cfg.model.num_heads:
+            raise ConfigError(
+                f"model.hidden_size={hidden} must be divisible by model.num_heads="
+                f"{cfg.model.num_heads}"
+            )
+    if cfg.model.hidden_size is None:
+        _int(cfg, "task.param_budget", 100)
+    _int(cfg, "task.embed_dim", 1)
+    _float(cfg, "task.grad_clip", 0.0, allow_none=True)
+    _int(cfg, "task.tbptt_steps", 1, allow_none=True)
+    _float(cfg, "optimizer.lr", 1e-12)
+    _int(cfg, "data.batch_size", 1)
+    _int(cfg, "budget.max_steps", 1)
+    _int(cfg, "budget.val_every", 1)
+    _int(cfg, "trainer.devices", 1)
+    _choice(cfg, "trainer.precision", PRECISIONS)
+    if cfg.ckpt_path is not None and not isinstance(cfg.ckpt_path, str):
+        raise ConfigError(f"ckpt_path must be 'last' or a checkpoint path, got {cfg.ckpt_path!r}")
+
+
+def one_line(error: BaseException) -> str:
+    """An exception's message squeezed to one line (Hydra's are several)."""
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return text.replace(
+        "Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.", ""
+    ).strip()
+
+
+def redact(container: object) -> object:
+    """A copy with the values of secret-looking keys (api_key, token...) replaced."""
+    if isinstance(container, dict):
+        return {k: "***" if SECRET.search(str(k)) else redact(v) for k, v in container.items()}
+    if isinstance(container, list):
+        return [redact(v) for v in container]
+    return container
+
+
+def tree(cfg: DictConfig) -> Tree:
+    """The composed config as a rich tree, one branch per group, secrets redacted."""
+    root = Tree("config", guide_style="dim")
+    resolved = redact(OmegaConf.to_container(cfg, resolve=True))
+    for key, value in resolved.items():
+        branch = root.add(f"[bold]{key}[/]" if isinstance(value, dict) else f"{key}: {value}")
+        if isinstance(value, dict):
+            branch.add(OmegaConf.to_yaml(value).rstrip() or "{}")
+    return root

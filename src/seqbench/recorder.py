@@ -1,0 +1,62 @@
+"""A callback that keeps what a run directory must hold: validation curves against step
+and wall-clock time (curves.csv), and training throughput for metrics.json."""
+
+import csv
+import time
+from pathlib import Path
+
+import lightning as L
+
+
+class RunRecorder(L.Callback):
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.rows: list[dict] = []
+        self.started = 0.0
+        self.train_seconds = 0.0
+        self.tokens = 0
+        self._batch_started = 0.0
+
+    def on_fit_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        resumed_at = self.rows[-1]["time_s"] if self.rows else 0.0  # wall clock continues
+        self.started = time.perf_counter() - resumed_at
+
+    def on_train_batch_start(self, trainer, module, batch, batch_idx: int) -> None:
+        self._batch_started = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx: int) -> None:
+        self.train_seconds += time.perf_counter() - self._batch_started
+        x = batch[0]
+        self.tokens += x.shape[0] * x.shape[1] * trainer.world_size
+
+    def on_validation_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if trainer.sanity_checking or not trainer.is_global_zero:
+            return
+        row = {"step": trainer.global_step, "time_s": round(time.perf_counter() - self.started, 3)}
+        for key, value in sorted(trainer.callback_metrics.items()):
+            if key.startswith("val/"):
+                row[key] = round(float(value), 6)
+        self.rows.append(row)
+        self.write_curves()
+
+    def write_curves(self) -> None:
+        if not self.rows:
+            return
+        columns = list(dict.fromkeys(k for row in self.rows for k in row))
+        with (self.run_dir / "curves.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(self.rows)
+
+    @property
+    def throughput(self) -> float:
+        """Time steps (tokens) per second over training batches, all devices together."""
+        return self.tokens / self.train_seconds if self.train_seconds else 0.0
+
+    def state_dict(self) -> dict:
+        """Curves and counters survive a resume, so curves.csv covers the whole run."""
+        return {"rows": self.rows, "train_seconds": self.train_seconds, "tokens": self.tokens}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rows = list(state["rows"])
+        self.train_seconds, self.tokens = state["train_seconds"], state["tokens"]

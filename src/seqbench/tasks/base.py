@@ -1,0 +1,194 @@
+"""The LightningModule every task shares: embed the inputs, run any backbone, apply a head.
+
+Optimisation is manual because Lightning 2 dropped ``truncated_bptt_steps``: a long batch is
+cut into chunks of ``tbptt_steps`` time steps, the hidden state is carried from chunk to chunk
+but detached (so gradients stop at the chunk boundary), and each chunk that carries a loss
+gets its own optimiser step. The gradient norm is measured before clipping and logged, so
+exploding gradients are visible, not just silently clipped.
+"""
+
+import math
+import time
+from collections.abc import Callable, Iterator
+
+import lightning as L
+import torch
+from torch import Tensor, nn
+from torchmetrics import MetricCollection
+
+from seqbench.models import detach_state
+from seqbench.models.size import count_parameters, hidden_size_for_budget
+
+
+class SequenceTask(L.LightningModule):
+    """Subclasses define the input layer, the head, the loss and the metrics."""
+
+    monitor = "val/loss"  # the metric that picks the best checkpoint and that sweeps optimise
+    mode = "min"
+    per_step_targets = True  # False: one target per sequence, read from the last step
+
+    def __init__(
+        self,
+        backbone: Callable[..., nn.Module],
+        optimizer: Callable[..., torch.optim.Optimizer],
+        data_info: dict,
+        scheduler: Callable[..., torch.optim.lr_scheduler.LRScheduler] | None = None,
+        embed_dim: int = 64,
+        param_budget: int | None = None,
+        grad_clip: float | None = 1.0,
+        tbptt_steps: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.data_info = data_info
+        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        self.grad_clip, self.tbptt_steps = grad_clip, tbptt_steps
+        self.inputs = self.build_inputs(embed_dim)
+        kwargs = {k: v for k, v in backbone.keywords.items() if k != "hidden_size"}
+        hidden = backbone.keywords.get("hidden_size") or self._size_for(
+            backbone, embed_dim, param_budget
+        )
+        self.backbone = backbone.func(input_size=embed_dim, hidden_size=hidden, **kwargs)
+        self.head = self.build_head(hidden)
+        self.num_parameters = count_parameters(self)
+        target = f"{backbone.func.__module__}.{backbone.func.__qualname__}"
+        self.save_hyperparameters(
+            {
+                "task": f"{type(self).__module__}.{type(self).__qualname__}",
+                "backbone": {"_target_": target, "hidden_size": hidden, **kwargs},
+                "embed_dim": embed_dim,
+                "data_info": data_info,
+                "num_parameters": self.num_parameters,
+                "grad_clip": grad_clip,
+                "tbptt_steps": tbptt_steps,
+            }
+        )
+        self.val_metrics = self.build_metrics()
+        self.test_metrics = self.build_metrics()
+        self._step_started = 0.0
+
+    def _size_for(self, backbone: Callable, embed_dim: int, budget: int | None) -> int:
+        """The hidden size whose whole model (input, backbone, head) is closest to budget."""
+        if budget is None:
+            raise ValueError("set model.hidden_size or task.param_budget")
+        kwargs = {k: v for k, v in backbone.keywords.items() if k != "hidden_size"}
+        multiple = math.lcm(2, kwargs.get("num_heads", 1))
+
+        def build(hidden: int) -> nn.Module:
+            net = backbone.func(input_size=embed_dim, hidden_size=hidden, **kwargs)
+            return nn.ModuleList([self.inputs, net, self.build_head(hidden)])
+
+        return hidden_size_for_budget(build, budget, multiple=multiple)
+
+    # --- what a task defines -------------------------------------------------------------
+    def build_inputs(self, embed_dim: int) -> nn.Module:
+        raise NotImplementedError
+
+    def build_head(self, hidden: int) -> nn.Module:
+        raise NotImplementedError
+
+    def build_metrics(self) -> MetricCollection:
+        raise NotImplementedError
+
+    def loss(self, outputs: Tensor, targets: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def summarise(self, values: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Derived metrics (bpc, perplexity...) from the computed ones."""
+        return values
+
+    # --- the model -------------------------------------------------------------------------
+    def forward(self, x: Tensor, state=None) -> tuple[Tensor, object]:
+        """Inputs (B, T, ...) -> head outputs for every step (B, T, ...) and the final state."""
+        hidden, state = self.backbone(self.inputs(x), state)
+        return self.head(hidden), state
+
+    def _outputs_for(self, outputs: Tensor) -> Tensor:
+        return outputs if self.per_step_targets else outputs[:, -1]
+
+    def _chunks(self, x: Tensor, y: Tensor) -> Iterator[tuple[Tensor, Tensor | None]]:
+        """Time chunks for truncated BPTT; targets are None where a chunk carries no loss."""
+        size = self.tbptt_steps or x.shape[1]
+        starts = range(0, x.shape[1], size)
+        for start in starts:
+            piece = slice(start, start + size)
+            if self.per_step_targets:
+                yield x[:, piece], y[:, piece]
+            else:
+                yield x[:, piece], y if start == starts[-1] else None
+
+    # --- training --------------------------------------------------------------------------
+    def on_train_batch_start(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._step_started = time.perf_counter()
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        x, y = batch
+        optimizer, scheduler = self.optimizers(), self.lr_schedulers()
+        state, losses = None, []
+        for xs, ys in self._chunks(x, y):
+            outputs, state = self(xs, state)
+            state = detach_state(state)
+            if ys is None:
+                continue
+            loss = self.loss(self._outputs_for(outputs), ys)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"training loss is {loss.item()} at step {self.global_step}; lower "
+                    "optimizer.lr or set task.grad_clip (checkpoints so far are kept)"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            limit = self.grad_clip if self.grad_clip else math.inf
+            norm = torch.nn.utils.clip_grad_norm_(self.parameters(), limit)
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            losses.append(loss.detach())
+            self.log("train/grad_norm", norm, on_step=True, on_epoch=False)
+            self.log("train/clipped", float(norm > limit), on_step=True, on_epoch=False)
+        seconds = time.perf_counter() - self._step_started
+        tokens = x.shape[0] * x.shape[1] * self.trainer.world_size
+        self.log("train/loss", torch.stack(losses).mean(), on_step=True, prog_bar=True)
+        self.log("train/tokens_per_s", tokens / max(seconds, 1e-9), on_step=True)
+
+    def configure_optimizers(self):
+        optimizer = self.optimizer_factory(self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": self.scheduler_factory(optimizer)}
+
+    # --- evaluation ------------------------------------------------------------------------
+    def _evaluate(self, batch: tuple[Tensor, Tensor], metrics: MetricCollection) -> None:
+        x, y = batch
+        outputs, _ = self(x)
+        self.update_metrics(metrics, self._outputs_for(outputs), y)
+
+    def update_metrics(self, metrics: MetricCollection, outputs: Tensor, targets: Tensor):
+        metrics.update(outputs, targets)
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, self.val_metrics)
+
+    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, self.test_metrics)
+
+    def _log_metrics(self, split: str, metrics: MetricCollection) -> None:
+        values = self.summarise(metrics.compute())  # torchmetrics syncs across ranks here
+        metrics.reset()
+        scalars = {f"{split}/{k}": v.float() for k, v in values.items() if v.numel() == 1}
+        self.log_dict(scalars, prog_bar=split == "val")
+        self.extra_results = {k: v.tolist() for k, v in values.items() if v.numel() > 1}
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_metrics("val", self.val_metrics)
+
+    def on_test_epoch_end(self) -> None:
+        self._log_metrics("test", self.test_metrics)
+
+    # --- exact resume ----------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["torch_rng_state"] = torch.get_rng_state()
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        if "torch_rng_state" in checkpoint:
+            torch.set_rng_state(checkpoint["torch_rng_state"])

@@ -1,0 +1,49 @@
+"""Character-level language modelling with teacher forcing: predict character t+1 from the
+true characters up to t. Loss in nats per character; bpc = loss / ln 2."""
+
+import math
+
+from torch import Tensor, nn
+from torch.nn import functional as F
+from torchmetrics import MeanMetric, MetricCollection
+from torchmetrics.classification import MulticlassAccuracy
+
+from seqbench.tasks.base import SequenceTask
+
+
+class _CrossEntropy(MeanMetric):
+    """Mean cross-entropy over every predicted position (synced across ranks)."""
+
+    def update(self, logits: Tensor, targets: Tensor) -> None:
+        loss = F.cross_entropy(logits.flatten(0, -2), targets.flatten(), reduction="none")
+        super().update(loss)
+
+
+class LanguageModel(SequenceTask):
+    monitor, mode = "val/loss", "min"
+
+    def build_inputs(self, embed_dim: int) -> nn.Module:
+        return nn.Embedding(self.data_info["vocab_size"], embed_dim)
+
+    def build_head(self, hidden: int) -> nn.Module:
+        return nn.Linear(hidden, self.data_info["vocab_size"])
+
+    def build_metrics(self) -> MetricCollection:
+        vocab = self.data_info["vocab_size"]
+        return MetricCollection(
+            {"loss": _CrossEntropy(), "acc": _FlatAccuracy(num_classes=vocab, average="micro")}
+        )
+
+    def loss(self, outputs: Tensor, targets: Tensor) -> Tensor:
+        return F.cross_entropy(outputs.flatten(0, -2), targets.flatten())
+
+    def summarise(self, values: dict[str, Tensor]) -> dict[str, Tensor]:
+        loss = values["loss"]
+        return values | {"bpc": loss / math.log(2), "perplexity": loss.exp()}
+
+
+class _FlatAccuracy(MulticlassAccuracy):
+    """Accuracy over every position of (B, T, C) logits."""
+
+    def update(self, logits: Tensor, targets: Tensor) -> None:
+        super().update(logits.flatten(0, -2), targets.flatten())

@@ -1,0 +1,230 @@
+"""`seqbench-train`: compose a config with Hydra, train one model on one dataset, test the
+best checkpoint, and write metrics.json into the run directory.
+
+    seqbench-train model=gru data=watch budget=smoke
+    seqbench-train ckpt_path=last            # resume this run directory's last checkpoint
+"""
+
+import json
+import math
+import netrc
+import os
+import sys
+import time
+from pathlib import Path
+
+import hydra
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from seqbench import config
+from seqbench.errors import ConfigError, SeqbenchError
+
+RESULTS = "metrics.json"
+
+
+def wandb_mode() -> str:
+    """online with credentials (WANDB_API_KEY or a netrc login), else offline: never prompt."""
+    if os.environ.get("WANDB_MODE"):
+        return os.environ["WANDB_MODE"]
+    if os.environ.get("WANDB_API_KEY"):
+        return "online"
+    try:
+        return "online" if netrc.netrc().authenticators("api.wandb.ai") else "offline"
+    except (FileNotFoundError, netrc.NetrcParseError):
+        return "offline"
+
+
+def is_child_rank() -> bool:
+    """True in the processes DDP launches besides rank 0 (they must not re-check or write)."""
+    return int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("RANK", "0")) > 0
+
+
+def check_run_dir(run_dir: Path, cfg: DictConfig) -> str | None:
+    """The checkpoint to resume from; refuses to overwrite an earlier run by accident."""
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if cfg.ckpt_path == "last":
+        if not last.is_file():
+            raise ConfigError(f"ckpt_path=last but {last} does not exist; drop ckpt_path to start")
+        return str(last)
+    if cfg.ckpt_path:
+        if not Path(cfg.ckpt_path).is_file():
+            raise ConfigError(f"ckpt_path={cfg.ckpt_path} does not exist")
+        return cfg.ckpt_path
+    used = (run_dir / RESULTS).exists() or (run_dir / "checkpoints").exists()
+    if used and not cfg.overwrite and not is_child_rank():
+        raise ConfigError(
+            f"{run_dir} already holds a run; resume it with ckpt_path=last, keep it and use "
+            "another seed or paths.run_dir=..., or replace it with overwrite=true"
+        )
+    return None
+
+
+def build_loggers(cfg: DictConfig) -> list:
+    loggers = []
+    for name, node in (cfg.logger or {}).items():
+        if name == "wandb":
+            node = OmegaConf.merge(node, {"mode": wandb_mode()} if node.mode == "auto" else {})
+        loggers.append(instantiate(node))
+    return loggers
+
+
+def build(cfg: DictConfig, run_dir: Path):
+    """DataModule, task, trainer and the recorder, from the config."""
+    import lightning as L
+
+    from seqbench.recorder import RunRecorder
+
+    datamodule = instantiate(cfg.data)
+    datamodule.setup("fit")  # validates windows against the data before any training
+    model_cfg = {k: v for k, v in cfg.model.items() if k != "name"}
+    scheduler = instantiate(cfg.scheduler) if cfg.scheduler else None
+    task = instantiate(
+        cfg.task,
+        backbone=instantiate(model_cfg),
+        optimizer=instantiate(cfg.optimizer),
+        scheduler=scheduler,
+        data_info=datamodule.info(),
+        _convert_="all",
+    )
+    callbacks = []
+    for name, node in (cfg.callbacks or {}).items():
+        if name == "model_checkpoint":
+            node = OmegaConf.merge(node, {"monitor": task.monitor, "mode": task.mode})
+        callbacks.append(instantiate(node))
+    recorder = RunRecorder(run_dir)
+    loggers = build_loggers(cfg)
+    trainer: L.Trainer = instantiate(
+        cfg.trainer,
+        callbacks=[*callbacks, recorder],
+        logger=loggers or False,
+        default_root_dir=str(run_dir),
+    )
+    return datamodule, task, trainer, recorder
+
+
+def scalar_metrics(metrics: dict, prefix: str) -> dict[str, float]:
+    return {k: float(v) for k, v in sorted(metrics.items()) if k.startswith(prefix)}
+
+
+def write_results(run_dir: Path, results: dict) -> None:
+    path = run_dir / RESULTS
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    partial.replace(path)
+
+
+def train(cfg: DictConfig) -> float:
+    """One run; returns the best value of the task's monitored metric (for sweepers)."""
+    import lightning as L
+    import torch
+
+    config.validate(cfg)
+    run_dir = Path(cfg.paths.run_dir)
+    resume = check_run_dir(run_dir, cfg)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.print_config and not is_child_rank():
+        from rich import print as rich_print
+
+        rich_print(config.tree(cfg))
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    datamodule, task, trainer, recorder = build(cfg, run_dir)
+    clean_config = config.redact(OmegaConf.to_container(cfg, resolve=True))
+    for logger in trainer.loggers:
+        logger.log_hyperparams({"config": clean_config, "num_parameters": task.num_parameters})
+    started = time.perf_counter()
+    results: dict = {
+        "status": "running",
+        "data": cfg.data.name,
+        "model": cfg.model.name,
+        "seed": cfg.seed,
+        "num_parameters": task.num_parameters,
+        "hidden_size": task.hparams["backbone"]["hidden_size"],
+        "monitor": task.monitor,
+        "mode": task.mode,
+        "baseline": datamodule.info()["baseline"],
+        "baseline_metric": datamodule.info()["baseline_metric"],
+    }
+    try:
+        trainer.fit(task, datamodule=datamodule, ckpt_path=resume, weights_only=True)
+        if trainer.interrupted:
+            raise KeyboardInterrupt
+        fit_seconds = time.perf_counter() - started
+        validation = scalar_metrics(trainer.callback_metrics, "val/")
+        best = trainer.checkpoint_callback.best_model_path or None
+        trainer.test(task, datamodule=datamodule, ckpt_path=best, weights_only=True)
+        test = scalar_metrics(trainer.callback_metrics, "test/")
+        score = trainer.checkpoint_callback.best_model_score
+        results |= {
+            "status": "finished",
+            "val": validation,
+            "test": test,
+            "test_extra": getattr(task, "extra_results", {}),
+            "best_val": float(score) if score is not None else math.nan,
+            "steps": trainer.global_step,
+            "train_seconds": round(fit_seconds, 2),
+            "throughput_tokens_per_s": round(recorder.throughput, 1),
+            "devices": trainer.world_size,
+            "torch": torch.__version__,
+        }
+        return results["best_val"]
+    except KeyboardInterrupt:
+        results |= {"status": "interrupted", "reason": "interrupted; resume with ckpt_path=last"}
+        raise
+    except Exception as error:
+        results |= {"status": "failed", "reason": config.one_line(error)}
+        raise
+    finally:
+        if trainer.is_global_zero:
+            recorder.write_curves()
+            write_results(run_dir, results)
+        for logger in trainer.loggers:
+            if type(logger).__name__ == "WandbLogger" and logger.experiment is not None:
+                logger.experiment.finish(exit_code=0 if results["status"] == "finished" else 1)
+
+
+@hydra.main(config_path=str(config.CONF_DIR), config_name="train", version_base="1.3")
+def hydra_main(cfg: DictConfig) -> float:
+    try:
+        return train(cfg)
+    except SeqbenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except FloatingPointError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print(
+            "error: interrupted; the last checkpoint is kept: resume with ckpt_path=last",
+            file=sys.stderr,
+        )
+        sys.exit(130)
+
+
+def precheck(argv: list[str]) -> None:
+    """Compose once with the Compose API so bad overrides end in one line, not Hydra's
+    multi-line report. Multirun (-m) and Hydra's own flags are left to Hydra."""
+    overrides = [a for a in argv if not a.startswith("-")]
+    if len(overrides) != len(argv):
+        return
+    from hydra import compose, initialize_config_dir
+
+    config.check_group_overrides(overrides)
+    try:
+        with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
+            compose("train", overrides=overrides)
+    except Exception as error:
+        raise ConfigError(config.one_line(error)) from error
+
+
+def main() -> None:
+    try:
+        precheck(sys.argv[1:])
+    except SeqbenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    hydra_main()
+
+
+if __name__ == "__main__":
+    main()
