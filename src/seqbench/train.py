@@ -63,6 +63,8 @@ def check_run_dir(run_dir: Path, cfg: DictConfig) -> str | None:
 def build_loggers(cfg: DictConfig) -> list:
     loggers = []
     for name, node in (cfg.logger or {}).items():
+        if node is None:
+            continue
         if name == "wandb":
             node = OmegaConf.merge(node, {"mode": wandb_mode()} if node.mode == "auto" else {})
         loggers.append(instantiate(node))
@@ -89,6 +91,8 @@ def build(cfg: DictConfig, run_dir: Path):
     )
     callbacks = []
     for name, node in (cfg.callbacks or {}).items():
+        if node is None:  # switched off, e.g. callbacks.progress_bar=null
+            continue
         if name == "model_checkpoint":
             node = OmegaConf.merge(node, {"monitor": task.monitor, "mode": task.mode})
         callbacks.append(instantiate(node))
@@ -116,9 +120,6 @@ def write_results(run_dir: Path, results: dict) -> None:
 
 def train(cfg: DictConfig) -> float:
     """One run; returns the best value of the task's monitored metric (for sweepers)."""
-    import lightning as L
-    import torch
-
     config.validate(cfg)
     run_dir = Path(cfg.paths.run_dir)
     resume = check_run_dir(run_dir, cfg)
@@ -127,6 +128,14 @@ def train(cfg: DictConfig) -> float:
         from rich import print as rich_print
 
         rich_print(config.tree(cfg))
+    import lightning as L  # 3-5 s: only once the config is known to be good
+    import torch
+
+    # Vanishing gradients are literal on a CPU: a vanilla RNN's gradients decay into
+    # denormal floats, which x86 handles ~100x slower. Flushing them to zero cost nothing
+    # measurable in accuracy and took a 20-step RNN smoke run from 143 s to 2.9 s here.
+    torch.set_flush_denormal(True)
+
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule, task, trainer, recorder = build(cfg, run_dir)
     clean_config = config.redact(OmegaConf.to_container(cfg, resolve=True))
@@ -168,11 +177,11 @@ def train(cfg: DictConfig) -> float:
             "torch": torch.__version__,
         }
         return results["best_val"]
-    except KeyboardInterrupt:
-        results |= {"status": "interrupted", "reason": "interrupted; resume with ckpt_path=last"}
-        raise
-    except Exception as error:
-        results |= {"status": "failed", "reason": config.one_line(error)}
+    except BaseException as error:  # Lightning turns Ctrl-C into SystemExit after cleanup
+        if isinstance(error, KeyboardInterrupt | SystemExit):
+            results |= {"status": "interrupted", "reason": "resume with ckpt_path=last"}
+        else:
+            results |= {"status": "failed", "reason": config.one_line(error)}
         raise
     finally:
         if trainer.is_global_zero:

@@ -5,7 +5,7 @@ fancy-index over arrays loaded once from the memory-mapped Arrow snapshot, not B
 calls and a collate. Samplers (including Lightning's DistributedSampler) work unchanged.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -79,12 +79,24 @@ class EpochSampler(Sampler[int]):
     Epoch ``e`` covers positions ``[e * length, (e + 1) * length)`` of that stream, so the
     order depends only on (seed, epoch): a run resumed from an end-of-epoch checkpoint sees
     exactly the batches an uninterrupted run sees. With ``world`` ranks each rank takes a
-    strided share, as DistributedSampler does. Lightning calls :meth:`set_epoch`.
+    strided share, as DistributedSampler does.
+
+    ``epoch_of`` reads the epoch when iteration starts (the DataModule passes the trainer's
+    ``current_epoch``): the value Lightning hands to :meth:`set_epoch` counts processed epochs
+    and is one ahead after resuming from a checkpoint written at validation time.
     """
 
-    def __init__(self, size: int, length: int, seed: int, rank: int = 0, world: int = 1):
+    def __init__(
+        self,
+        size: int,
+        length: int,
+        seed: int,
+        rank: int = 0,
+        world: int = 1,
+        epoch_of: Callable[[], int] | None = None,
+    ):
         self.size, self.length, self.seed = size, length, seed
-        self.rank, self.world = rank, world
+        self.rank, self.world, self.epoch_of = rank, world, epoch_of
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -94,7 +106,8 @@ class EpochSampler(Sampler[int]):
         return np.random.default_rng([self.seed, index]).permutation(self.size)
 
     def __iter__(self) -> Iterator[int]:
-        start = self.epoch * self.length
+        epoch = self.epoch_of() if self.epoch_of is not None else self.epoch
+        start = epoch * self.length
         first, offset = divmod(start, self.size)
         stream, index = [], first
         needed = offset + self.length

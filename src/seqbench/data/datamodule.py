@@ -88,7 +88,9 @@ class SnapshotDataModule(L.LightningDataModule):
             length = len(data) - len(data) % world
         else:
             length = self.steps_per_epoch * self.batch_size * world
-        return self._loader("train", EpochSampler(len(data), length, self.seed, rank, world))
+        epoch_of = (lambda: trainer.current_epoch) if trainer is not None else None
+        sampler = EpochSampler(len(data), length, self.seed, rank, world, epoch_of)
+        return self._loader("train", sampler)
 
     def _eval_loader(self, split: str) -> DataLoader:
         """Every rank sees its strided share of the split, in order."""

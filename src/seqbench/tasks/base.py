@@ -176,7 +176,9 @@ class SequenceTask(L.LightningModule):
         values = self.summarise(metrics.compute())  # torchmetrics syncs across ranks here
         metrics.reset()
         scalars = {f"{split}/{k}": v.float() for k, v in values.items() if v.numel() == 1}
-        self.log_dict(scalars, prog_bar=split == "val")
+        # torchmetrics already synced the values across ranks; sync_dist only averages equal
+        # numbers (exactly) and keeps Lightning from warning about epoch-level logging
+        self.log_dict(scalars, prog_bar=split == "val", sync_dist=True)
         self.extra_results = {k: v.tolist() for k, v in values.items() if v.numel() > 1}
 
     def on_validation_epoch_end(self) -> None:

@@ -1,0 +1,293 @@
+"""seqbench-train end to end: every model on every dataset, fair sizes, resume, DDP, W&B."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import ROOT, one_line_error, run_cli
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from seqbench import config
+from seqbench.train import build, train
+
+MODELS = ("rnn", "lstm", "gru", "transformer")
+DATASETS = ("shakespeare", "watch", "adding", "copy")
+
+
+def compose_cfg(tmp_path: Path, raw_dir: Path, *overrides: str) -> DictConfig:
+    base = [
+        f"paths.root_dir={tmp_path}",
+        f"paths.raw_dir={raw_dir}",
+        "logger=csv",
+        "print_config=false",
+    ]
+    with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
+        return compose("train", overrides=[*base, *overrides])
+
+
+def results(run_dir: Path) -> dict:
+    return json.loads((run_dir / "metrics.json").read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("data", DATASETS)
+@pytest.mark.parametrize("model", MODELS)
+def test_smoke_training_writes_metrics(tmp_path, raw_dir, model, data):
+    cfg = compose_cfg(
+        tmp_path,
+        raw_dir,
+        f"model={model}",
+        f"data={data}",
+        "budget=smoke",
+        "callbacks.progress_bar=null",
+    )
+    best = train(cfg)
+    run_dir = tmp_path / "runs" / data / model / "0"
+    out = results(run_dir)
+    assert out["status"] == "finished" and out["steps"] == 20
+    assert out["best_val"] == pytest.approx(best)
+    assert out["monitor"] in out["val"] and out["test"]
+    assert out["throughput_tokens_per_s"] > 0 and out["num_parameters"] > 1000
+    curves = (run_dir / "curves.csv").read_text().splitlines()
+    assert curves[0].startswith("step,time_s,val/") and len(curves) == 3
+    logged = (run_dir / "csv" / "metrics.csv").read_text().splitlines()[0]
+    assert "train/grad_norm" in logged and "train/tokens_per_s" in logged
+    checkpoint = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=True)
+    assert checkpoint["hyper_parameters"]["num_parameters"] == out["num_parameters"]
+
+
+@pytest.mark.parametrize("data", DATASETS)
+def test_default_model_sizes_are_matched_within_ten_percent(tmp_path, raw_dir, data):
+    counts = {}
+    for model in MODELS:
+        cfg = compose_cfg(tmp_path, raw_dir, f"model={model}", f"data={data}", "logger=none")
+        _, task, _, _ = build(cfg, tmp_path)
+        counts[model] = task.num_parameters
+    low, high = min(counts.values()), max(counts.values())
+    assert high <= 1.1 * low, counts
+    budget = cfg.task.param_budget
+    assert all(abs(n - budget) <= 0.1 * budget for n in counts.values()), counts
+
+
+def test_truncated_bptt_steps_once_per_chunk(tmp_path, raw_dir):
+    """seq_len 64 in chunks of 16: four optimiser steps per batch, state carried between."""
+    cfg = compose_cfg(
+        tmp_path,
+        raw_dir,
+        "model=gru",
+        "data.seq_len=64",
+        "task.tbptt_steps=16",
+        "budget=smoke",
+        "budget.max_steps=8",
+        "budget.val_every=1",
+        "callbacks.progress_bar=null",
+    )
+    train(cfg)
+    out = results(tmp_path / "runs" / "shakespeare" / "gru" / "0")
+    assert out["steps"] == 8
+    logged = tmp_path / "runs" / "shakespeare" / "gru" / "0" / "csv" / "metrics.csv"
+    assert out["status"] == "finished" and logged.exists()
+
+
+def test_chunks_carry_targets_only_where_the_loss_is(tmp_path, raw_dir):
+    cfg = compose_cfg(
+        tmp_path, raw_dir, "model=lstm", "data=adding", "task.tbptt_steps=30", "logger=none"
+    )
+    _, task, _, _ = build(cfg, tmp_path)
+    x, y = torch.zeros(2, 100, 2), torch.ones(2)
+    chunks = list(task._chunks(x, y))
+    assert [c[0].shape[1] for c in chunks] == [30, 30, 30, 10]
+    assert [c[1] is None for c in chunks] == [True, True, True, False]
+
+
+def _train_cmd(tmp_path: Path, raw_dir: Path, *overrides: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "seqbench.train",
+        f"paths.root_dir={tmp_path}",
+        f"paths.raw_dir={raw_dir}",
+        "logger=csv",
+        "print_config=false",
+        "callbacks.progress_bar=null",
+        *overrides,
+    ]
+
+
+@pytest.mark.slow
+def test_interrupted_and_resumed_run_matches_a_straight_run(tmp_path, raw_dir):
+    common = (
+        "model=gru",
+        "data=shakespeare",
+        "budget.max_steps=60",
+        "budget.val_every=10",
+        "budget.val_batches=4",
+        "budget.test_batches=4",
+        "data.seq_len=64",
+    )
+    straight = tmp_path / "straight"
+    subprocess.run(_train_cmd(straight, raw_dir, *common), check=True, capture_output=True)
+
+    resumed = tmp_path / "resumed"
+    process = subprocess.Popen(
+        _train_cmd(resumed, raw_dir, *common), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    last = resumed / "runs" / "shakespeare" / "gru" / "0" / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 120
+    while not last.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    time.sleep(0.3)  # let it get into the next epoch
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=120)
+    assert process.returncode != 0, "the run finished before it could be interrupted"
+    interrupted = results(resumed / "runs" / "shakespeare" / "gru" / "0")
+    assert interrupted["status"] == "interrupted"
+    again = subprocess.run(
+        _train_cmd(resumed, raw_dir, *common, "ckpt_path=last"), capture_output=True, text=True
+    )
+    assert again.returncode == 0, again.stderr
+    a = results(straight / "runs" / "shakespeare" / "gru" / "0")
+    b = results(resumed / "runs" / "shakespeare" / "gru" / "0")
+    assert b["status"] == "finished" and b["steps"] == a["steps"] == 60
+    assert b["val"] == a["val"] and b["test"] == a["test"] and b["best_val"] == a["best_val"]
+    curves = (resumed / "runs" / "shakespeare" / "gru" / "0" / "curves.csv").read_text()
+    assert len(curves.splitlines()) == 7  # header + 6 validations across both processes
+
+
+@pytest.mark.slow
+def test_ddp_sim_trains_on_two_processes_and_logs_once(tmp_path, raw_dir):
+    result = subprocess.run(
+        _train_cmd(tmp_path, raw_dir, "trainer=ddp_sim", "data=watch", "model=gru", "budget=smoke"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "GLOBAL_RANK: 1, MEMBER: 2/2" in result.stderr + result.stdout
+    run_dir = tmp_path / "runs" / "watch" / "gru" / "0"
+    out = results(run_dir)
+    assert out["status"] == "finished" and out["devices"] == 2 and out["steps"] == 20
+    assert len(list(tmp_path.rglob("metrics.csv"))) == 1  # only rank 0 logs
+
+
+@pytest.mark.slow
+def test_wandb_runs_offline_without_credentials_and_keeps_keys_out(tmp_path, raw_dir):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB")}
+    env |= {
+        "WANDB_API_KEY": "sk-not-a-real-key-0123456789",
+        "WANDB_MODE": "offline",
+        "HOME": str(tmp_path),
+    }
+    result = subprocess.run(
+        _train_cmd(tmp_path, raw_dir, "logger=wandb", "data=adding", "model=gru", "budget=smoke"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    run_dir = tmp_path / "runs" / "adding" / "gru" / "0"
+    offline = list((run_dir / "wandb").glob("offline-run-*"))
+    assert len(offline) == 1 and list(offline[0].glob("*.wandb"))
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert b"sk-not-a-real-key" not in path.read_bytes(), path
+    assert "sk-not-a-real-key" not in result.stdout + result.stderr
+
+
+def test_wandb_mode_is_offline_without_credentials(monkeypatch, tmp_path):
+    from seqbench.train import wandb_mode
+
+    for key in ("WANDB_MODE", "WANDB_API_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert wandb_mode() == "offline"
+    monkeypatch.setenv("WANDB_API_KEY", "x")
+    assert wandb_mode() == "online"
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("model=lstmm", "unknown model 'lstmm'; valid choices: gru, lstm, rnn, transformer"),
+        ("trainer=tpu", "unknown trainer 'tpu'; valid choices: cpu, ddp, ddp_sim, gpu"),
+        ("model.hidden_size=0", "model.hidden_size must be an integer >= 1 or null, got 0"),
+        ("model.hidden_size=abc", "model.hidden_size must be an integer >= 1 or null"),
+        ("model.dropout=1.5", "model.dropout must be a number >= 0.0 and < 1.0, got 1.5"),
+        ("data.seq_len=99999999", "data.seq_len=99999999 is out of range; valid: 1.."),
+        ("model.hiden_size=3", "hiden_size"),
+        ("optimizer.lr=-1", "optimizer.lr must be a number"),
+    ],
+)
+def test_bad_config_ends_in_one_clear_line(tmp_path, raw_dir, override, expected):
+    result = run_cli(
+        "seqbench.train",
+        f"paths.root_dir={tmp_path}",
+        f"paths.raw_dir={raw_dir}",
+        "logger=none",
+        "print_config=false",
+        override,
+    )
+    assert result.returncode == 2
+    assert expected in one_line_error(result)
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").rglob("*.ckpt"))
+
+
+def test_an_existing_run_is_not_overwritten(tmp_path, raw_dir):
+    run_dir = tmp_path / "runs" / "watch" / "lstm" / "0"
+    (run_dir / "checkpoints").mkdir(parents=True)
+    (run_dir / "metrics.json").write_text('{"status": "finished"}')
+    result = run_cli(
+        "seqbench.train",
+        f"paths.root_dir={tmp_path}",
+        f"paths.raw_dir={raw_dir}",
+        "data=watch",
+        "logger=none",
+    )
+    assert result.returncode == 2
+    assert "already holds a run; resume it with ckpt_path=last" in one_line_error(result)
+    assert (run_dir / "metrics.json").read_text() == '{"status": "finished"}'
+    missing = run_cli(
+        "seqbench.train",
+        f"paths.root_dir={tmp_path}",
+        "data=adding",
+        "ckpt_path=last",
+        "logger=none",
+    )
+    assert "ckpt_path=last but" in one_line_error(missing)
+
+
+def test_nan_loss_fails_the_run_with_a_reason(tmp_path, raw_dir):
+    cfg = compose_cfg(
+        tmp_path,
+        raw_dir,
+        "data=adding",
+        "model=rnn",
+        "model.activation=relu",
+        "optimizer.lr=1e12",
+        "task.grad_clip=null",
+        "budget=smoke",
+        "callbacks.progress_bar=null",
+    )
+    with pytest.raises(FloatingPointError, match=r"lower optimizer\.lr"):
+        train(cfg)
+    out = results(tmp_path / "runs" / "adding" / "rnn" / "0")
+    assert out["status"] == "failed" and "training loss is" in out["reason"]
+
+
+def test_main_config_prints_as_a_tree_without_secrets(tmp_path, raw_dir):
+    cfg = compose_cfg(tmp_path, raw_dir, "+logger.wandb_extra.api_key=hunter2")
+    from rich.console import Console
+
+    console = Console(record=True, width=120)
+    console.print(config.tree(cfg))
+    text = console.export_text()
+    assert "hunter2" not in text and "***" in text and "model" in text
+    assert str(ROOT)  # the tree renders from the repository's conf/
