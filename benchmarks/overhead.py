@@ -3,6 +3,7 @@ Trainer, LightningModule, DataModule, callbacks) cost per step over a plain PyTo
 Target: time-per-step ratio (Lightning / plain) at most 1.05, losses equal to 5 decimals.
 
     python benchmarks/overhead.py [--steps 60] [--model lstm] [--data shakespeare]
+    python benchmarks/overhead.py model.hidden_size=8 data.batch_size=2   # framework cost alone
 
 Lightning side: the real config is composed with Hydra's Compose API (logger=none, no
 validation, a one-batch test, no progress bar unless --progress-bar) and run by
@@ -197,6 +198,7 @@ def compose_config(args: argparse.Namespace, root: Path) -> DictConfig:
     ]
     if not args.progress_bar:
         overrides += ["~callbacks.progress_bar", "+trainer.enable_progress_bar=false"]
+    overrides += args.overrides
     with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
         return compose("train", overrides=overrides)
 
@@ -282,6 +284,11 @@ def parse_args() -> argparse.Namespace:
         "--sequential", action="store_true", help="run the sides back to back, not in lock step"
     )
     parser.add_argument("--verbose", action="store_true", help="show Lightning's own output")
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        help="more Hydra overrides, e.g. data.batch_size=8 task.tbptt_steps=32",
+    )
     args = parser.parse_args()
     if args.steps <= args.warmup:
         parser.error("--steps must exceed --warmup")

@@ -1,5 +1,6 @@
 """seqbench-train end to end: every model on every dataset, fair sizes, resume, DDP, W&B."""
 
+import itertools
 import json
 import os
 import signal
@@ -291,3 +292,38 @@ def test_main_config_prints_as_a_tree_without_secrets(tmp_path, raw_dir):
     text = console.export_text()
     assert "hunter2" not in text and "***" in text and "model" in text
     assert str(ROOT)  # the tree renders from the repository's conf/
+
+
+def test_truncated_bptt_carries_the_state_detached(tmp_path, raw_dir, monkeypatch):
+    """Chunk k+1 starts from chunk k's final state, cut from the graph (no gradient path)."""
+    cfg = compose_cfg(
+        tmp_path,
+        raw_dir,
+        "model=lstm",
+        "data.seq_len=48",
+        "task.tbptt_steps=16",
+        "budget=smoke",
+        "budget.max_steps=3",
+        "budget.val_every=1",
+        "callbacks.progress_bar=null",
+        "logger=none",
+    )
+    import lightning as L
+
+    L.seed_everything(0)
+    datamodule, task, trainer, _ = build(cfg, tmp_path)
+    seen, forward = [], task.backbone.forward
+
+    def spy(x, state=None):
+        out, new = forward(x, state)
+        seen.append((state, new))
+        return out, new
+
+    monkeypatch.setattr(task.backbone, "forward", spy)
+    trainer.fit(task, datamodule=datamodule)
+    training = seen[:3]  # the first batch: three chunks of 16 steps
+    assert training[0][0] is None
+    for (_, previous), (incoming, _) in itertools.pairwise(training):
+        assert all(not s.requires_grad for s in incoming)
+        assert all(torch.equal(a, b.detach()) for a, b in zip(incoming, previous, strict=True))
+    assert trainer.global_step == 3
