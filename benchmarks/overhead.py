@@ -329,6 +329,8 @@ def main() -> None:
         f"{args.model} on {args.data}, seed {args.seed}, logger={args.logger}, progress bar "
         f"{'on' if args.progress_bar else 'off'}, {mode}"
     )
+    if args.overrides:
+        print("overrides: " + " ".join(args.overrides))
     print(f"{args.steps} steps x {args.repeats} rounds, first {args.warmup} of each untimed")
     print(f"{'ms per step':12} {'timed':>6} {'median':>9} {'mean':>9} {'min':>9}")
     for name, seconds in timed.items():

@@ -1,5 +1,7 @@
 """Sensor classification data: sliding windows over recordings, one label per window."""
 
+from typing import Any
+
 import numpy as np
 from datasets import DatasetDict
 
@@ -22,12 +24,10 @@ class SensorDataModule(SnapshotDataModule):
         raw_dir: str,
         window: int = 128,
         stride: int | None = None,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        steps_per_epoch: int | None = None,
-        seed: int = 0,
+        **loading: Any,
     ) -> None:
-        super().__init__(name, raw_dir, batch_size, num_workers, steps_per_epoch, seed)
+        """``loading``: batch_size, num_workers, steps_per_epoch, seed (SnapshotDataModule)."""
+        super().__init__(name, raw_dir, **loading)
         check_range("data.window", window, 1)
         self.window = window
         self.stride = max(1, window // 2) if stride is None else stride

@@ -1,6 +1,7 @@
 """Long-memory tasks: adding (regression on the last step) and copy (per-step symbols)."""
 
 import math
+from typing import Any
 
 from datasets import DatasetDict
 
@@ -23,12 +24,10 @@ class SyntheticDataModule(SnapshotDataModule):
         name: str,
         raw_dir: str,
         task: str = "adding",
-        batch_size: int = 64,
-        num_workers: int = 0,
-        steps_per_epoch: int | None = None,
-        seed: int = 0,
+        **loading: Any,
     ) -> None:
-        super().__init__(name, raw_dir, batch_size, num_workers, steps_per_epoch, seed)
+        """``loading``: batch_size, num_workers, steps_per_epoch, seed (SnapshotDataModule)."""
+        super().__init__(name, raw_dir, **loading)
         if task not in TASKS:
             raise ConfigError(f"data.task={task!r} is not a synthetic task; valid: {TASKS}")
         self.kind = task

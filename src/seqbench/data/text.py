@@ -1,5 +1,7 @@
 """Character language modelling data: next-character prediction over windows of text."""
 
+from typing import Any
+
 import numpy as np
 from datasets import DatasetDict
 
@@ -37,12 +39,10 @@ class CharLMDataModule(SnapshotDataModule):
         raw_dir: str,
         seq_len: int = 128,
         stride: int | None = None,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        steps_per_epoch: int | None = None,
-        seed: int = 0,
+        **loading: Any,
     ) -> None:
-        super().__init__(name, raw_dir, batch_size, num_workers, steps_per_epoch, seed)
+        """``loading``: batch_size, num_workers, steps_per_epoch, seed (SnapshotDataModule)."""
+        super().__init__(name, raw_dir, **loading)
         check_range("data.seq_len", seq_len, 1)
         self.seq_len = seq_len
         self.stride = seq_len if stride is None else stride
