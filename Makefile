@@ -15,7 +15,7 @@ data: install  ## restore data/raw: dvc pull where a remote is configured, else 
 	if [ -n "$$($(BIN)/dvc remote list)" ]; then $(BIN)/dvc pull; else $(BIN)/seqbench fetch; fi
 
 repro: data
-	$(BIN)/dvc repro
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
 test: install
 	$(BIN)/pytest

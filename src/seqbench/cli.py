@@ -58,6 +58,30 @@ def _describe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_params(args: argparse.Namespace) -> int:
+    """Refuse names in params.yaml that no config or dataset knows, before any training."""
+    import yaml
+
+    from seqbench.config import group_options
+    from seqbench.data import registry
+    from seqbench.errors import ConfigError
+
+    compare = (yaml.safe_load(args.params.read_text()) or {}).get("compare") or {}
+    for key, valid in (("models", group_options("model")), ("budget", group_options("budget"))):
+        names = compare.get(key)
+        for name in names if isinstance(names, list) else [names]:
+            if name not in valid:
+                raise ConfigError(f"compare.{key}: unknown {name!r}; valid: {', '.join(valid)}")
+    for name in compare.get("datasets") or []:
+        registry.get(str(name))  # names the known datasets when it is not one
+    seeds = compare.get("seeds")
+    if not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
+        raise ConfigError(f"compare.seeds must be a list of integers >= 0, got {seeds!r}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("params ok\n")  # constant, so later stages rerun only on their own deps
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seqbench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("raw_dir", type=Path, nargs="?", default=RAW_DIR)
     describe.add_argument("--out", type=Path, help="also write the summary as JSON")
     describe.set_defaults(run=_describe)
+    check = commands.add_parser("check-params", help="validate params.yaml's compare section")
+    check.add_argument("params", type=Path, nargs="?", default=Path("params.yaml"))
+    check.add_argument("--out", type=Path, default=Path("runs/.params-ok"))
+    check.set_defaults(run=_check_params)
     return parser
 
 

@@ -199,9 +199,13 @@ def hydra_main(cfg: DictConfig) -> float:
     except SeqbenchError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
-    except FloatingPointError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(1)
+    except Exception as error:  # a failed run: metrics.json already records why
+        print(f"error: run failed: {config.one_line(error)}", file=sys.stderr)
+        if cfg.get("keep_going"):
+            return math.nan
+        if isinstance(error, FloatingPointError):
+            sys.exit(1)
+        raise
     except KeyboardInterrupt:
         print(
             "error: interrupted; the last checkpoint is kept: resume with ckpt_path=last",
