@@ -21,9 +21,9 @@ Timing: by default the two sides run in lock step in one process: after each Lig
 the probe runs one plain step (with its own torch RNG state), so both see the same machine
 load, which matters on a shared 2-core box. --sequential runs them back to back instead
 (alternating which goes first over --repeats rounds). A Lightning step is the time between
-consecutive step ends minus the probe's own work (so data loading, hooks and logging are
+consecutive batch ends minus the probe's own work (so data loading, hooks and logging are
 counted); a plain step is next(batch) through the optimiser steps. Reported: medians over the
-steps after --warmup, pooled over --repeats rounds; one ``torch.set_num_threads`` for both.
+batches after --warmup, pooled over --repeats rounds; one ``torch.set_num_threads`` for both.
 
 Exit status 1 if the initial weights or the losses differ, else 0 (an OVER ratio included).
 """
@@ -268,12 +268,18 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--steps", type=int, default=60, help="training steps per run")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=60,
+        help="optimiser steps per run (budget.max_steps): one per batch unless task.tbptt_steps "
+        "cuts batches into chunks, one step each; times are per batch",
+    )
     parser.add_argument("--model", default="lstm", help="a conf/model option")
     parser.add_argument("--data", default="shakespeare", help="a conf/data option")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=2, help="rounds of both sides")
-    parser.add_argument("--warmup", type=int, default=5, help="first steps of a run not timed")
+    parser.add_argument("--warmup", type=int, default=5, help="first batches of a run not timed")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--raw-dir", type=Path, default=RAW_DIR)
     parser.add_argument("--logger", default="none", help="a conf/logger option")
@@ -301,7 +307,7 @@ def main() -> None:
         quiet()
     torch.set_num_threads(args.threads)
     timed: dict[str, list[float]] = {"lightning": [], "plain": []}
-    worst, losses_agree, weights_agree = 0.0, True, True
+    worst, losses_agree, weights_agree, batches = 0.0, True, True, 0
     with tempfile.TemporaryDirectory(prefix="seqbench-overhead-") as tmp:
         for repeat in range(args.repeats):
             root = Path(tmp) / f"round{repeat}"
@@ -310,13 +316,16 @@ def main() -> None:
             a, b = run_round(cfg, root, args.sequential, repeat % 2 == 1, args.verbose)
             if torch.get_num_threads() != args.threads:
                 raise RuntimeError(f"torch's threads changed to {torch.get_num_threads()}")
+            batches = len(a.losses)
             weights_agree &= same_weights(a.initial_state, b.initial_state)
             losses_agree &= agree(a.losses, b.losses)
             worst = max(worst, max_loss_diff(a.losses, b.losses))
+            if min(len(a.seconds), len(b.seconds)) <= args.warmup:
+                sys.exit(f"error: only {len(a.seconds)} batches, none timed; raise --steps")
             timed["lightning"] += a.seconds[args.warmup :]
             timed["plain"] += b.seconds[args.warmup :]
             print(
-                f"round {repeat + 1}/{args.repeats}: {len(a.losses)} vs {len(b.losses)} steps, "
+                f"round {repeat + 1}/{args.repeats}: {len(a.losses)} vs {len(b.losses)} batches, "
                 f"final loss {a.losses[-1]:.6f} vs {b.losses[-1]:.6f}",
                 file=sys.stderr,
             )
@@ -331,8 +340,11 @@ def main() -> None:
     )
     if args.overrides:
         print("overrides: " + " ".join(args.overrides))
-    print(f"{args.steps} steps x {args.repeats} rounds, first {args.warmup} of each untimed")
-    print(f"{'ms per step':12} {'timed':>6} {'median':>9} {'mean':>9} {'min':>9}")
+    print(
+        f"{args.steps} optimiser steps ({batches} batches) x {args.repeats} rounds, first "
+        f"{args.warmup} batches of each untimed"
+    )
+    print(f"{'ms per batch':12} {'timed':>6} {'median':>9} {'mean':>9} {'min':>9}")
     for name, seconds in timed.items():
         ms = [1000 * s for s in seconds]
         print(
@@ -342,7 +354,7 @@ def main() -> None:
     if any(statistics.fmean(v) > 1.5 * statistics.median(v) for v in timed.values()):
         print("note: means far above medians: other load on the machine? the ratio is noisy")
     overhead = medians["lightning"] - medians["plain"]
-    print(f"overhead per step {overhead:+.2f} ms (difference of the medians)")
+    print(f"overhead per batch {overhead:+.2f} ms (difference of the medians)")
     print(f"initial weights equal: {'yes' if weights_agree else 'NO'}")
     print(
         f"max |loss difference| {worst:.3g}; losses agree to {DECIMALS} decimals: "

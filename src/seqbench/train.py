@@ -171,6 +171,7 @@ def train(cfg: DictConfig) -> float:
             "test_extra": getattr(task, "extra_results", {}),
             "best_val": float(score) if score is not None else math.nan,
             "steps": trainer.global_step,
+            "clipped_steps": task.clipped_steps,
             "train_seconds": round(fit_seconds, 2),
             "throughput_tokens_per_s": round(recorder.throughput, 1),
             "devices": trainer.world_size,
