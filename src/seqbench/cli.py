@@ -82,6 +82,14 @@ def _check_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from seqbench import train
+
+    sys.argv = ["seqbench-train", *args.overrides]
+    train.main()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seqbench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -92,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--pin", action="store_true", help="record the result in data.dvc")
     fetch.add_argument("--list", action="store_true", help="list the known datasets")
     fetch.set_defaults(run=_fetch)
+    train = commands.add_parser("train", help="seqbench-train with Hydra overrides")
+    train.add_argument("overrides", nargs=argparse.REMAINDER, help="e.g. model=gru data=watch")
+    train.set_defaults(run=_train)
     describe = commands.add_parser("describe", help="summarise the verified snapshots")
     describe.add_argument("raw_dir", type=Path, nargs="?", default=RAW_DIR)
     describe.add_argument("--out", type=Path, help="also write the summary as JSON")
