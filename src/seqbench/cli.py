@@ -90,6 +90,26 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from seqbench.errors import ConfigError
+
+    if args.wandb:
+        from seqbench.report import publish
+
+        if not args.group:
+            raise ConfigError("--wandb needs --group G: the W&B group of the runs to compare")
+        print(publish(args.wandb, args.group))
+        return 0
+    if args.runs_dir is None:
+        raise ConfigError("give RUNS_DIR (e.g. runs) or --wandb ENTITY/PROJECT --group G")
+    from seqbench.report import write_report
+
+    summary = write_report(args.runs_dir, args.out, args.raw_dir)
+    failed = f", {len(summary['failed'])} failed" if summary["failed"] else ""
+    print(f"{summary['runs']} runs ({summary['finished']} finished{failed}) -> {summary['html']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seqbench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="seqbench-train with Hydra overrides")
     train.add_argument("overrides", nargs=argparse.REMAINDER, help="e.g. model=gru data=watch")
     train.set_defaults(run=_train)
+    report = commands.add_parser("report", help="comparison report (HTML, Markdown, W&B)")
+    report.add_argument("runs_dir", type=Path, nargs="?", help="runs/ or a multirun folder")
+    report.add_argument("--out", type=Path, default=Path("reports"))
+    report.add_argument("--raw-dir", type=Path, default=RAW_DIR, help="for data provenance")
+    report.add_argument("--wandb", metavar="ENTITY/PROJECT", help="build a W&B Report instead")
+    report.add_argument("--group", help="the W&B group whose runs to compare")
+    report.set_defaults(run=_report)
     describe = commands.add_parser("describe", help="summarise the verified snapshots")
     describe.add_argument("raw_dir", type=Path, nargs="?", default=RAW_DIR)
     describe.add_argument("--out", type=Path, help="also write the summary as JSON")

@@ -58,5 +58,8 @@ class RunRecorder(L.Callback):
         return {"rows": self.rows, "train_seconds": self.train_seconds, "tokens": self.tokens}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore on resume; ignore older states (testing the best checkpoint loads one)."""
+        if len(state["rows"]) < len(self.rows):
+            return
         self.rows = list(state["rows"])
         self.train_seconds, self.tokens = state["train_seconds"], state["tokens"]

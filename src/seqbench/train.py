@@ -153,6 +153,7 @@ def train(cfg: DictConfig) -> float:
         "mode": task.mode,
         "baseline": datamodule.info()["baseline"],
         "baseline_metric": datamodule.info()["baseline_metric"],
+        "data_content_hash": datamodule.provenance["content_hash"],
     }
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=resume, weights_only=True)

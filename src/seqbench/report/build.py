@@ -1,0 +1,95 @@
+"""`seqbench report RUNS_DIR`: collect the runs, then write comparison.html and .md."""
+
+import datetime
+from pathlib import Path
+
+from seqbench.errors import SeqbenchError
+from seqbench.report import markdown
+from seqbench.report.collect import find_runs, summarise
+from seqbench.report.html import render_html
+
+HTML_NAME, MARKDOWN_NAME = "comparison.html", "comparison.md"
+
+
+def _write(path: Path, text: str) -> None:
+    """Write beside the target, then rename: a reader never sees half a report."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def headline(results: list) -> list[dict]:
+    """One row per (dataset, model): the numbers of the results tables, for callers."""
+    rows = []
+    for result in results:
+        best = markdown.winner(result)
+        for model in result.models:
+            rows.append(
+                {
+                    "data": result.data,
+                    "model": model.model,
+                    "metric": result.metric,
+                    "mode": result.mode,
+                    "mean": model.mean,
+                    "std": model.std,
+                    "seeds": model.n,
+                    "failed": len(model.failed),
+                    "num_parameters": model.num_parameters,
+                    "train_seconds": model.average("train_seconds"),
+                    "throughput_tokens_per_s": model.average("throughput_tokens_per_s"),
+                    "baseline": result.baseline if result.baseline_applies else None,
+                    "best": model is best,
+                }
+            )
+    return rows
+
+
+def write_report(runs_dir: Path, out_dir: Path, raw_dir: Path) -> dict:
+    """Write comparison.html and comparison.md for every run under runs_dir.
+
+    raw_dir is where each dataset's provenance.json is looked up (then the raw_dir each
+    run's config names). Returns the paths written, run counts, the winner per dataset and
+    the headline rows. Raises SeqbenchError when runs_dir holds no run.
+    """
+    runs_dir, out_dir = Path(runs_dir), Path(out_dir)
+    if not runs_dir.is_dir():
+        raise SeqbenchError(f"{runs_dir} is not a directory; give the folder seqbench-train wrote")
+    runs = find_runs(runs_dir)
+    if not runs:
+        raise SeqbenchError(
+            f"no runs under {runs_dir}: found no metrics.json at any depth; train first "
+            "(seqbench-train ...) or give the runs/ or multirun/ folder"
+        )
+    results = summarise(runs, Path(raw_dir) if raw_dir else None)
+    generated = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    html_path, markdown_path = out_dir / HTML_NAME, out_dir / MARKDOWN_NAME
+    page = render_html(results, runs_dir, generated)
+    text = markdown.render_markdown(results, runs_dir, generated)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _write(html_path, page)
+        _write(markdown_path, text)
+    except OSError as error:
+        raise SeqbenchError(f"cannot write the report into {out_dir}: {error.strerror}") from error
+    winners = {r.data: (w.model if (w := markdown.winner(r)) else None) for r in results}
+    return {
+        "html": html_path,
+        "markdown": markdown_path,
+        "runs": len(runs),
+        "finished": sum(run.ok for run in runs),
+        "failed": [
+            {
+                "path": str(run.path),
+                "data": run.data,
+                "model": run.model,
+                "seed": run.seed,
+                "status": run.status,
+                "reason": run.reason,
+            }
+            for run in runs
+            if not run.ok
+        ],
+        "datasets": [r.data for r in results],
+        "winners": winners,
+        "rows": headline(results),
+    }
