@@ -40,9 +40,8 @@ class RunRecorder(L.Callback):
         self.write_curves()
 
     def write_curves(self) -> None:
-        if not self.rows:
-            return
-        columns = list(dict.fromkeys(k for row in self.rows for k in row))
+        """Always written (a header at least), so a pipeline can declare it as an output."""
+        columns = list(dict.fromkeys(["step", "time_s", *(k for row in self.rows for k in row)]))
         with (self.run_dir / "curves.csv").open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()

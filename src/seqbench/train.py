@@ -25,6 +25,8 @@ RESULTS = "metrics.json"
 
 def wandb_mode() -> str:
     """online with credentials (WANDB_API_KEY or a netrc login), else offline: never prompt."""
+    if os.environ.get("WANDB_MODE") == "":
+        del os.environ["WANDB_MODE"]  # wandb itself rejects an empty mode
     if os.environ.get("WANDB_MODE"):
         return os.environ["WANDB_MODE"]
     if os.environ.get("WANDB_API_KEY"):
@@ -123,7 +125,7 @@ def train(cfg: DictConfig) -> float:
     config.validate(cfg)
     run_dir = Path(cfg.paths.run_dir)
     resume = check_run_dir(run_dir, cfg)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)  # a pipeline output, always
     if cfg.print_config and not is_child_rank():
         from rich import print as rich_print
 
