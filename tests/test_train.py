@@ -202,6 +202,32 @@ def test_wandb_runs_offline_without_credentials_and_keeps_keys_out(tmp_path, raw
             assert b"sk-not-a-real-key" not in path.read_bytes(), path
     assert "sk-not-a-real-key" not in result.stdout + result.stderr
 
+    # a run that fails still closes its W&B run (and says why in metrics.json)
+    failing = subprocess.run(
+        _train_cmd(
+            tmp_path,
+            raw_dir,
+            "logger=wandb",
+            "data=adding",
+            "model=rnn",
+            "seed=1",
+            "model.activation=relu",
+            "optimizer.lr=1e12",
+            "task.grad_clip=null",
+            "budget=smoke",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert failing.returncode == 1
+    assert "error: run failed: training loss is" in failing.stderr
+    failed_dir = tmp_path / "runs" / "adding" / "rnn" / "1"
+    assert results(failed_dir)["status"] == "failed"
+    (log,) = failed_dir.glob("wandb/offline-run-*/logs/debug.log")
+    assert "finishing run" in log.read_text()
+
 
 def test_wandb_mode_is_offline_without_credentials(monkeypatch, tmp_path):
     from seqbench.train import wandb_mode
@@ -263,6 +289,22 @@ def test_an_existing_run_is_not_overwritten(tmp_path, raw_dir):
         "logger=none",
     )
     assert "ckpt_path=last but" in one_line_error(missing)
+
+    (run_dir / "checkpoints" / "best.ckpt").write_text("an older run's checkpoint")
+    replaced = run_cli(
+        "seqbench.train",
+        f"paths.root_dir={tmp_path}",
+        f"paths.raw_dir={raw_dir}",
+        "data=watch",
+        "logger=none",
+        "budget=smoke",
+        "overwrite=true",
+        "print_config=false",
+        "callbacks.progress_bar=null",
+    )
+    assert replaced.returncode == 0, replaced.stderr[-2000:]
+    assert results(run_dir)["status"] == "finished"
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
 
 
 def test_nan_loss_fails_the_run_with_a_reason(tmp_path, raw_dir):

@@ -9,6 +9,7 @@ import json
 import math
 import netrc
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -54,11 +55,16 @@ def check_run_dir(run_dir: Path, cfg: DictConfig) -> str | None:
             raise ConfigError(f"ckpt_path={cfg.ckpt_path} does not exist")
         return cfg.ckpt_path
     used = (run_dir / RESULTS).exists() or (run_dir / "checkpoints").exists()
-    if used and not cfg.overwrite and not is_child_rank():
-        raise ConfigError(
-            f"{run_dir} already holds a run; resume it with ckpt_path=last, keep it and use "
-            "another seed or paths.run_dir=..., or replace it with overwrite=true"
-        )
+    if used and not is_child_rank():
+        if not cfg.overwrite:
+            raise ConfigError(
+                f"{run_dir} already holds a run; resume it with ckpt_path=last, keep it and "
+                "use another seed or paths.run_dir=..., or replace it with overwrite=true"
+            )
+        for folder in ("checkpoints", "csv"):  # overwrite was asked for: start clean
+            shutil.rmtree(run_dir / folder, ignore_errors=True)
+        for file in (RESULTS, "curves.csv"):
+            (run_dir / file).unlink(missing_ok=True)
     return None
 
 
