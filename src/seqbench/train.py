@@ -144,6 +144,7 @@ def train(cfg: DictConfig) -> float:
     # measurable in accuracy and took a 20-step RNN smoke run from 143 s to 2.9 s here.
     torch.set_flush_denormal(True)
 
+    environment = set(os.environ)  # restored after the run: see the end of this function
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule, task, trainer, recorder = build(cfg, run_dir)
     clean_config = config.redact(OmegaConf.to_container(cfg, resolve=True))
@@ -162,6 +163,7 @@ def train(cfg: DictConfig) -> float:
         "baseline": datamodule.info()["baseline"],
         "baseline_metric": datamodule.info()["baseline_metric"],
         "data_content_hash": datamodule.provenance["content_hash"],
+        "wandb_group": OmegaConf.select(cfg, "logger.wandb.group"),
     }
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=resume, weights_only=True)
@@ -200,18 +202,33 @@ def train(cfg: DictConfig) -> float:
         for logger in trainer.loggers:
             if type(logger).__name__ == "WandbLogger" and logger.experiment is not None:
                 logger.experiment.finish(exit_code=0 if results["status"] == "finished" else 1)
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            # the next job of a multirun starts its own ranks and process group
+            torch.distributed.destroy_process_group()
+        for key in set(os.environ) - environment:  # LOCAL_RANK & co. set by the DDP launcher
+            del os.environ[key]
 
 
 @hydra.main(config_path=str(config.CONF_DIR), config_name="train", version_base="1.3")
 def hydra_main(cfg: DictConfig) -> float:
+    from seqbench import sweep
+
+    sweep.use_sweep_dirs(cfg)
+    keep_going = cfg.get("keep_going") or sweep.in_multirun()  # one failed job, not the sweep
     try:
         return train(cfg)
     except SeqbenchError as error:
         print(f"error: {error}", file=sys.stderr)
+        if sweep.in_multirun():  # the job's own fresh folder: record why it failed
+            run_dir = Path(cfg.paths.run_dir)
+            run_dir.mkdir(parents=True, exist_ok=True)
+            write_results(run_dir, {"status": "failed", "reason": str(error)})
+        if keep_going:
+            return math.nan
         sys.exit(2)
     except Exception as error:  # a failed run: metrics.json already records why
         print(f"error: run failed: {config.one_line(error)}", file=sys.stderr)
-        if cfg.get("keep_going"):
+        if keep_going:
             return math.nan
         if isinstance(error, FloatingPointError):
             sys.exit(1)
@@ -241,6 +258,9 @@ def precheck(argv: list[str]) -> None:
 
 
 def main() -> None:
+    from seqbench.sweep import child_argv
+
+    sys.argv = child_argv(sys.argv)
     try:
         precheck(sys.argv[1:])
     except SeqbenchError as error:

@@ -1,0 +1,96 @@
+"""Hydra multirun support: one folder and one W&B group per sweep, DDP children that train
+their own job only, and a sweep summary that `seqbench report` can read.
+
+The DDP trap (Lightning issue 11300, Hydra issue 2070): Lightning starts the other ranks by
+re-running the command line, and in a multirun that command line is the whole sweep. The
+parent job therefore leaves its own overrides in ``SEQBENCH_JOB_ARGS``, and a child rank
+replaces its arguments with them (see :func:`child_argv`).
+"""
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import yaml
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
+from omegaconf import DictConfig, open_dict
+
+JOB_ARGS = "SEQBENCH_JOB_ARGS"
+
+
+def in_multirun() -> bool:
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+def use_sweep_dirs(cfg: DictConfig) -> None:
+    """In a multirun, train in the job's own folder under the sweep directory, join the
+    W&B group named after the sweep (unless logger.wandb.group is given), and leave the
+    job's arguments for the DDP child ranks."""
+    if not in_multirun():
+        return
+    hydra_cfg = HydraConfig.get()
+    job_dir = hydra_cfg.runtime.output_dir
+    overrides = list(hydra_cfg.overrides.task)
+    with open_dict(cfg):
+        cfg.paths.run_dir = job_dir
+        wandb = (cfg.get("logger") or {}).get("wandb")
+        if wandb is not None and not any(o.startswith("logger.wandb.group=") for o in overrides):
+            wandb.group = Path(hydra_cfg.sweep.dir).name
+    group = [f"logger.wandb.group={wandb.group}"] if wandb is not None else []
+    os.environ[JOB_ARGS] = json.dumps(
+        [*overrides, *group, f"paths.run_dir={job_dir}", f"hydra.run.dir={job_dir}"]
+    )
+
+
+def child_argv(argv: list[str]) -> list[str]:
+    """A DDP child's arguments: its parent job's, when the parent was a multirun job."""
+    rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if rank == 0 or JOB_ARGS not in os.environ:
+        return argv
+    return [argv[0], *json.loads(os.environ[JOB_ARGS]), "hydra.output_subdir=null"]
+
+
+class SweepSummary(Callback):
+    """Writes ``sweep_summary.csv`` in the sweep directory when a multirun ends: one row
+    per job with its overrides, the monitored metric, its value and the job's status."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: object) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        rows = [summarise_job(job) for job in sorted(sweep_dir.glob("*/.hydra"))]
+        if not rows:
+            return
+        with (sweep_dir / "sweep_summary.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        failed = sum(row["status"] != "finished" for row in rows)
+        print(
+            f"sweep summary: {len(rows)} jobs, {failed} not finished -> "
+            f"{sweep_dir / 'sweep_summary.csv'}"
+        )
+
+
+def summarise_job(hydra_dir: Path) -> dict:
+    job_dir = hydra_dir.parent
+    overrides = yaml.safe_load((hydra_dir / "overrides.yaml").read_text()) or []
+    row = {
+        "job": job_dir.name,
+        "overrides": " ".join(overrides),
+        "status": "failed",
+        "monitor": "",
+        "value": "",
+        "reason": "no metrics.json: the job died early",
+    }
+    metrics = job_dir / "metrics.json"
+    if metrics.is_file():
+        result = json.loads(metrics.read_text())
+        row |= {
+            "status": result.get("status", "?"),
+            "monitor": result.get("monitor", ""),
+            "value": result.get("best_val", ""),
+            "reason": result.get("reason", ""),
+        }
+    return row

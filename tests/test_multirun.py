@@ -1,0 +1,138 @@
+"""Hydra multirun grids, multirun x DDP (the relaunch trap) and torchrun, on CPU."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TINY = (
+    "data=watch",
+    "budget=smoke",
+    "budget.max_steps=4",
+    "budget.val_every=2",
+    "budget.val_batches=2",
+    "budget.test_batches=2",
+    "print_config=false",
+    "callbacks.progress_bar=null",
+)
+
+
+def train_cmd(root: Path, raw_dir: Path, *overrides: str, multirun: bool = False) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "seqbench.train",
+        *(["--multirun"] if multirun else []),
+        f"paths.root_dir={root}",
+        f"paths.raw_dir={raw_dir}",
+        *TINY,
+        *overrides,
+    ]
+
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB")}
+    result = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env | {"WANDB_MODE": "offline"},
+        **kwargs,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def summary(sweep_dir: Path) -> list[dict]:
+    with (sweep_dir / "sweep_summary.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.slow
+def test_grid_runs_every_combination_in_one_sweep_and_one_wandb_group(tmp_path, raw_dir):
+    sweep = tmp_path / "sweep"
+    run(
+        train_cmd(
+            tmp_path,
+            raw_dir,
+            "model=gru,lstm",
+            "seed=0,1",
+            "logger=wandb",
+            "model.hidden_size=16",
+            f"hydra.sweep.dir={sweep}",
+            "model.num_layers=1,0",
+            multirun=True,
+        )
+    )
+    rows = summary(sweep)
+    assert len(rows) == 8
+    finished = [r for r in rows if r["status"] == "finished"]
+    failed = [r for r in rows if r["status"] != "finished"]
+    assert len(finished) == 4 and len(failed) == 4  # num_layers=0 is refused, the rest go on
+    assert all("model.num_layers must be an integer >= 1" in r["reason"] for r in failed)
+    groups = {
+        json.loads((sweep / r["job"] / "metrics.json").read_text())["wandb_group"] for r in finished
+    }
+    assert groups == {"sweep"}
+    assert all(list((sweep / r["job"] / "wandb").glob("offline-run-*")) for r in finished)
+
+
+@pytest.mark.slow
+def test_multirun_with_ddp_trains_each_job_once_per_rank(tmp_path, raw_dir):
+    sweep = tmp_path / "sweep"
+    result = run(
+        train_cmd(
+            tmp_path,
+            raw_dir,
+            "model=gru,lstm",
+            "trainer=ddp_sim",
+            "logger=csv",
+            f"hydra.sweep.dir={sweep}",
+            multirun=True,
+        )
+    )
+    output = result.stdout + result.stderr
+    assert output.count("GLOBAL_RANK: 1, MEMBER: 2/2") == 2  # one child per job, not a sweep
+    assert output.count("Launching 2 jobs locally") == 1
+    assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == ["0", "1"]
+    for job, model in (("0", "gru"), ("1", "lstm")):
+        swept = json.loads((sweep / job / "metrics.json").read_text())
+        alone_root = tmp_path / f"alone-{model}"
+        run(train_cmd(alone_root, raw_dir, f"model={model}", "trainer=ddp_sim", "logger=csv"))
+        alone = json.loads(
+            (alone_root / "runs" / "watch" / model / "0" / "metrics.json").read_text()
+        )
+        assert swept["devices"] == alone["devices"] == 2
+        assert swept["val"] == alone["val"] and swept["test"] == alone["test"]
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_share_one_run_directory(tmp_path, raw_dir):
+    torchrun = Path(sys.executable).with_name("torchrun")
+    result = run(
+        [
+            str(torchrun),
+            "--nnodes",
+            "1",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "seqbench.train",
+            f"paths.root_dir={tmp_path}",
+            f"paths.raw_dir={raw_dir}",
+            *TINY,
+            "trainer=ddp_sim",
+            "model=gru",
+            "logger=csv",
+        ]
+    )
+    output = result.stdout + result.stderr
+    assert "GLOBAL_RANK: 0, MEMBER: 1/2" in output and "GLOBAL_RANK: 1, MEMBER: 2/2" in output
+    out = json.loads((tmp_path / "runs" / "watch" / "gru" / "0" / "metrics.json").read_text())
+    assert out["status"] == "finished" and out["devices"] == 2
+    assert len(list(tmp_path.rglob("metrics.csv"))) == 1  # only rank 0 logs
