@@ -2,6 +2,7 @@
 
 import io
 import socket
+import subprocess
 import threading
 import time
 
@@ -122,20 +123,25 @@ def _env(endpoint: str, tmp_path) -> dict:
     }
 
 
-def test_unreachable_hub_fails_fast_naming_offline_mode_and_bundled_data(tmp_path):
-    with socket.socket() as closed:  # a port nobody listens on
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-    started = time.monotonic()
-    result = run_cli(
+def fetch_from(endpoint: str, tmp_path) -> subprocess.CompletedProcess:
+    """`seqbench fetch tiny_shakespeare` as a user would run it, against ``endpoint``."""
+    return run_cli(
         "seqbench.cli",
         "fetch",
         "tiny_shakespeare",
         "--raw-dir",
         str(tmp_path),
-        env=_env(f"http://127.0.0.1:{port}", tmp_path),
+        env=_env(endpoint, tmp_path),
         timeout=60,
     )
+
+
+def test_unreachable_hub_fails_fast_naming_offline_mode_and_bundled_data(tmp_path):
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    started = time.monotonic()
+    result = fetch_from(f"http://127.0.0.1:{port}", tmp_path)
     assert result.returncode == 2
     line = one_line_error(result)
     assert "HF_HUB_OFFLINE" in line and "shakespeare (text), watch (sensor)" in line
@@ -151,15 +157,7 @@ def test_silent_hub_times_out_within_the_bound(tmp_path):
     threading.Thread(target=lambda: accepted.append(silent.accept()), daemon=True).start()
     started = time.monotonic()
     try:
-        result = run_cli(
-            "seqbench.cli",
-            "fetch",
-            "tiny_shakespeare",
-            "--raw-dir",
-            str(tmp_path),
-            env=_env(f"http://127.0.0.1:{silent.getsockname()[1]}", tmp_path),
-            timeout=60,
-        )
+        result = fetch_from(f"http://127.0.0.1:{silent.getsockname()[1]}", tmp_path)
     finally:
         silent.close()
     assert result.returncode == 2
