@@ -51,6 +51,7 @@ def _sweep(root: Path, raw_dir: Path, name: str, *overrides: str) -> subprocess.
         f"paths.root_dir={root}",
         f"paths.raw_dir={raw_dir}",
         f"hydra.sweep.dir={root}/multirun/{name}",
+        "paths.run_dir=${paths.root_dir}/runs/${data.name}/${model.name}/${seed}",
         *TINY,
         *overrides,
     ]

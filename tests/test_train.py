@@ -137,8 +137,13 @@ def test_interrupted_and_resumed_run_matches_a_straight_run(tmp_path, raw_dir):
     subprocess.run(_train_cmd(straight, raw_dir, *common), check=True, capture_output=True)
 
     resumed = tmp_path / "resumed"
+    # Python only turns SIGINT into KeyboardInterrupt if SIGINT was not ignored when it
+    # started, and a shell's background job (a CI runner, say) ignores it: restore it.
     process = subprocess.Popen(
-        _train_cmd(resumed, raw_dir, *common), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        _train_cmd(resumed, raw_dir, *common),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     last = resumed / "runs" / "shakespeare" / "gru" / "0" / "checkpoints" / "last.ckpt"
     deadline = time.monotonic() + 120

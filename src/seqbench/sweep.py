@@ -26,23 +26,24 @@ def in_multirun() -> bool:
 
 
 def use_sweep_dirs(cfg: DictConfig) -> None:
-    """In a multirun, train in the job's own folder under the sweep directory, join the
-    W&B group named after the sweep (unless logger.wandb.group is given), and leave the
-    job's arguments for the DDP child ranks."""
+    """In a multirun, train in the job's own folder under the sweep directory (unless
+    paths.run_dir is given), join the W&B group named after the sweep (unless
+    logger.wandb.group is given), and leave the job's arguments for the DDP child ranks."""
     if not in_multirun():
         return
     hydra_cfg = HydraConfig.get()
     job_dir = hydra_cfg.runtime.output_dir
     overrides = list(hydra_cfg.overrides.task)
+    extra = [f"hydra.run.dir={job_dir}"]
     with open_dict(cfg):
-        cfg.paths.run_dir = job_dir
+        if not any(o.startswith("paths.run_dir=") for o in overrides):
+            cfg.paths.run_dir = job_dir
+            extra.append(f"paths.run_dir={job_dir}")
         wandb = (cfg.get("logger") or {}).get("wandb")
         if wandb is not None and not any(o.startswith("logger.wandb.group=") for o in overrides):
             wandb.group = Path(hydra_cfg.sweep.dir).name
-    group = [f"logger.wandb.group={wandb.group}"] if wandb is not None else []
-    os.environ[JOB_ARGS] = json.dumps(
-        [*overrides, *group, f"paths.run_dir={job_dir}", f"hydra.run.dir={job_dir}"]
-    )
+            extra.append(f"logger.wandb.group={wandb.group}")
+    os.environ[JOB_ARGS] = json.dumps([*overrides, *extra])
 
 
 def child_argv(argv: list[str]) -> list[str]:
@@ -56,6 +57,10 @@ def child_argv(argv: list[str]) -> list[str]:
 class SweepSummary(Callback):
     """Writes ``sweep_summary.csv`` in the sweep directory when a multirun ends: one row
     per job with its overrides, the monitored metric, its value and the job's status."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: object) -> None:
+        """Optuna opens its SQLite study in the sweep folder before any job creates it."""
+        Path(config.hydra.sweep.dir).mkdir(parents=True, exist_ok=True)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: object) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)

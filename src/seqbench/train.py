@@ -210,13 +210,15 @@ def train(cfg: DictConfig) -> float:
 
 
 @hydra.main(config_path=str(config.CONF_DIR), config_name="train", version_base="1.3")
-def hydra_main(cfg: DictConfig) -> float:
+def hydra_main(cfg: DictConfig) -> float | None:
+    """The job Hydra runs; a failed job of a sweep returns None (Optuna: a failed trial)."""
     from seqbench import sweep
 
     sweep.use_sweep_dirs(cfg)
     keep_going = cfg.get("keep_going") or sweep.in_multirun()  # one failed job, not the sweep
     try:
-        return train(cfg)
+        value = train(cfg)
+        return value if math.isfinite(value) else None
     except SeqbenchError as error:
         print(f"error: {error}", file=sys.stderr)
         if sweep.in_multirun():  # the job's own fresh folder: record why it failed
@@ -224,12 +226,12 @@ def hydra_main(cfg: DictConfig) -> float:
             run_dir.mkdir(parents=True, exist_ok=True)
             write_results(run_dir, {"status": "failed", "reason": str(error)})
         if keep_going:
-            return math.nan
+            return None
         sys.exit(2)
     except Exception as error:  # a failed run: metrics.json already records why
         print(f"error: run failed: {config.one_line(error)}", file=sys.stderr)
         if keep_going:
-            return math.nan
+            return None
         if isinstance(error, FloatingPointError):
             sys.exit(1)
         raise
