@@ -14,6 +14,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -77,7 +78,10 @@ class Chromium:
     """Headless Chromium with a DevTools session on one page; keeps every event it gets."""
 
     def __init__(self, binary: str) -> None:
-        self.profile = tempfile.TemporaryDirectory(prefix="seqbench-chromium-")
+        # chromium's helper processes may still write to the profile as it goes away
+        self.profile = tempfile.TemporaryDirectory(
+            prefix="seqbench-chromium-", ignore_cleanup_errors=True
+        )
         to_browser, self._writer = os.pipe()
         self._reader, from_browser = os.pipe()
         # the browser expects the pipes on fds 3 and 4: move ours out of the way first
@@ -99,6 +103,7 @@ class Chromium:
             stderr=self.log,
             pass_fds=(3, 4),
             preexec_fn=wire_fds,
+            start_new_session=True,  # one process group: close() ends the helpers too
         )
         for fd in (high_in, high_out, *placeholders):
             os.close(fd)
@@ -201,7 +206,7 @@ class Chromium:
         return self.log.read().decode(errors="replace")[-2000:]
 
     def close(self) -> None:
-        self.process.kill()
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
         os.close(self._writer), os.close(self._reader)
         self.log.close()
