@@ -160,8 +160,8 @@ def train(cfg: DictConfig) -> float:
         "hidden_size": task.hparams["backbone"]["hidden_size"],
         "monitor": task.monitor,
         "mode": task.mode,
-        "baseline": datamodule.info()["baseline"],
-        "baseline_metric": datamodule.info()["baseline_metric"],
+        "baseline": task.data_info["baseline"],
+        "baseline_metric": task.data_info["baseline_metric"],
         "data_content_hash": datamodule.provenance["content_hash"],
         "wandb_group": OmegaConf.select(cfg, "logger.wandb.group"),
     }
