@@ -82,6 +82,45 @@ def _check_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def study_names(params: Path) -> list[str]:
+    """The datasets of params.yaml's memory section: every task at every study length."""
+    import yaml
+
+    from seqbench.config import group_options
+    from seqbench.errors import ConfigError
+
+    memory = (yaml.safe_load(params.read_text()) or {}).get("memory") or {}
+    for name in memory.get("models") or []:
+        if name not in group_options("model"):
+            valid = ", ".join(group_options("model"))
+            raise ConfigError(f"memory.models: unknown {name!r}; valid: {valid}")
+    if memory.get("budget") not in group_options("budget"):
+        valid = ", ".join(group_options("budget"))
+        raise ConfigError(f"memory.budget: unknown {memory.get('budget')!r}; valid: {valid}")
+    for key in ("seeds", "long_seeds", "lengths", "long_lengths"):
+        values = memory.get(key)
+        if not isinstance(values, list) or not all(isinstance(v, int) for v in values):
+            raise ConfigError(f"memory.{key} must be a list of integers, got {values!r}")
+    tasks = memory.get("tasks") or []
+    if not set(tasks) <= {"adding", "copy"}:
+        raise ConfigError(f"memory.tasks must be adding and/or copy, got {tasks!r}")
+    lengths = sorted(set(memory["lengths"]) | set(memory["long_lengths"]))
+    return [f"{task}-T{length}" for task in tasks for length in lengths]
+
+
+def _memory_data(args: argparse.Namespace) -> int:
+    from seqbench.data import fetch, registry
+
+    names = study_names(args.params)
+    for name in names:
+        registry.get(name)  # a bad length fails before any work
+    args.raw_dir.mkdir(parents=True, exist_ok=True)  # the stage's output, even when empty
+    if names:
+        fetch.fetch(names, args.raw_dir)
+    print(f"{len(names)} study datasets in {args.raw_dir}: {', '.join(names) or 'none'}")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from seqbench import train
 
@@ -104,9 +143,63 @@ def _report(args: argparse.Namespace) -> int:
         raise ConfigError("give RUNS_DIR (e.g. runs) or --wandb ENTITY/PROJECT --group G")
     from seqbench.report import write_report
 
-    summary = write_report(args.runs_dir, args.out, args.raw_dir)
+    summary = write_report(args.runs_dir, args.out, args.raw_dir, args.lessons)
     failed = f", {len(summary['failed'])} failed" if summary["failed"] else ""
     print(f"{summary['runs']} runs ({summary['finished']} finished{failed}) -> {summary['html']}")
+    return 0
+
+
+def _stream_bench(args: argparse.Namespace) -> int:
+    """Per-step streaming latency and state memory of the four models (see streaming_bench)."""
+    import torch
+    from rich.progress import Progress
+
+    from seqbench.streaming_bench import MODELS, measure, summary
+
+    with Progress(transient=True) as progress:
+        bars = {m: progress.add_task(f"streaming {m}", total=args.positions) for m in MODELS}
+
+        def advance(model: str, done: int) -> None:
+            progress.update(bars[model], completed=done)
+
+        rows = measure(args.positions, progress=advance)
+    result = {"positions": args.positions, "rows": rows, "torch": torch.__version__, "threads": 1}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    for line in summary(rows):
+        print(line)
+    print(f"-> {args.out}")
+    return 0
+
+
+def _optional_int(value: str) -> int | None:
+    return None if value.lower() == "none" else int(value)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    """Print the prompt followed by what a character LM checkpoint writes after it."""
+    from seqbench.generation import generate
+    from seqbench.tasks.checkpoint import load_task
+
+    task = load_task(args.ckpt)
+    text = generate(task, args.prompt, args.chars, args.temperature, args.top_k, args.seed)
+    print(args.prompt + text)
+    return 0
+
+
+def _text_lessons(args: argparse.Namespace) -> int:
+    """Samples and exposure-bias numbers for every trained character model, as JSON."""
+    from seqbench.exposure import summary, text_lessons
+
+    sampling = {"temperature": args.temperature, "top_k": args.top_k}
+    result = text_lessons(
+        args.runs_dir, args.data, args.seed, args.prompt, args.chars, args.raw_dir, **sampling
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    for line in summary(result):
+        print(line)
+    print(f"-> {args.out}")
     return 0
 
 
@@ -127,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("runs_dir", type=Path, nargs="?", help="runs/ or a multirun folder")
     report.add_argument("--out", type=Path, default=Path("reports"))
     report.add_argument("--raw-dir", type=Path, default=RAW_DIR, help="for data provenance")
+    report.add_argument(
+        "--lessons", type=Path, help="text.json/streaming.json folder (default: OUT/lessons)"
+    )
     report.add_argument("--wandb", metavar="ENTITY/PROJECT", help="build a W&B Report instead")
     report.add_argument("--group", help="the W&B group whose runs to compare")
     report.set_defaults(run=_report)
@@ -138,6 +234,29 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("params", type=Path, nargs="?", default=Path("params.yaml"))
     check.add_argument("--out", type=Path, default=Path("runs/.params-ok"))
     check.set_defaults(run=_check_params)
+    bench = commands.add_parser("stream-bench", help="streaming latency and state memory")
+    bench.add_argument("--positions", type=int, default=4096, help="steps to stream per model")
+    bench.add_argument("--out", type=Path, default=Path("reports/lessons/streaming.json"))
+    bench.set_defaults(run=_stream_bench)
+    generate = commands.add_parser("generate", help="sample text from a character LM")
+    generate.add_argument("ckpt", type=Path, help="a checkpoint, e.g. runs/.../best.ckpt")
+    text = commands.add_parser("text-lessons", help="samples and exposure bias of text models")
+    text.add_argument("runs_dir", type=Path, help="holds <data>/<model>/<seed>/checkpoints")
+    text.add_argument("--data", default="shakespeare")
+    text.add_argument("--raw-dir", type=Path, default=RAW_DIR)
+    text.add_argument("--out", type=Path, default=Path("reports/lessons/text.json"))
+    for sub, chars in ((generate, 500), (text, 300)):
+        sub.add_argument("--prompt", default="ROMEO:")
+        sub.add_argument("--chars", type=int, default=chars, help="characters to sample")
+        sub.add_argument("--temperature", type=float, default=0.8)
+        sub.add_argument("--top-k", type=_optional_int, default=20, help="an int, or none")
+        sub.add_argument("--seed", type=int, default=0)
+    generate.set_defaults(run=_generate)
+    text.set_defaults(run=_text_lessons)
+    memory = commands.add_parser("memory-data", help="the long-memory study's datasets")
+    memory.add_argument("params", type=Path, nargs="?", default=Path("params.yaml"))
+    memory.add_argument("--raw-dir", type=Path, default=Path("data/memory"))
+    memory.set_defaults(run=_memory_data)
     return parser
 
 

@@ -102,6 +102,10 @@ def validate(cfg: DictConfig) -> None:
         _int(cfg, "task.param_budget", 100)
     _int(cfg, "task.embed_dim", 1)
     _float(cfg, "task.grad_clip", 0.0, allow_none=True)
+    if not isinstance(OmegaConf.select(cfg, "task.clip_gradients", default=True), bool):
+        raise ConfigError(
+            f"task.clip_gradients must be true or false, got {cfg.task.clip_gradients!r}"
+        )
     _int(cfg, "task.tbptt_steps", 1, allow_none=True)
     _float(cfg, "optimizer.lr", 1e-12)
     _int(cfg, "data.batch_size", 1)

@@ -19,8 +19,8 @@ class DatasetSpec:
     default: bool = False  # built by a bare `seqbench fetch` and pinned by data.dvc
 
 
-def _synthetic(task: str, length: int, default: bool = False) -> DatasetSpec:
-    name = task if length == 100 else f"{task}-T{length}"
+def _synthetic(task: str, length: int, default: bool = False, name: str = "") -> DatasetSpec:
+    name = name or (task if length == 100 else f"{task}-T{length}")
     summary = {
         "adding": f"adding problem, T={length}: sum the two marked values (synthetic)",
         "copy": f"copy memory, delay T={length}: recall 10 symbols (synthetic)",
@@ -92,5 +92,5 @@ def get(name: str) -> DatasetSpec:
         length = int(match.group(2))
         if not 2 <= length <= 10_000:
             raise DataError(f"dataset {name!r}: T must be between 2 and 10000, got {length}")
-        return _synthetic(match.group(1), length)
+        return _synthetic(match.group(1), length, name=name)
     raise DataError(f"unknown dataset {name!r}; known datasets: {known()}")

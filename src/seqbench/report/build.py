@@ -4,8 +4,8 @@ import datetime
 from pathlib import Path
 
 from seqbench.errors import SeqbenchError
-from seqbench.report import markdown
-from seqbench.report.collect import find_runs, summarise
+from seqbench.report import lessons, lessons_text, markdown
+from seqbench.report.collect import Run, find_runs, summarise
 from seqbench.report.html import render_html
 
 HTML_NAME, MARKDOWN_NAME = "comparison.html", "comparison.md"
@@ -44,7 +44,31 @@ def headline(results: list) -> list[dict]:
     return rows
 
 
-def write_report(runs_dir: Path, out_dir: Path, raw_dir: Path) -> dict:
+def lesson_sections(runs: list[Run], lessons_dir: Path) -> list[lessons.Section]:
+    """The RNN lessons: gradient flow (comparison datasets, and the study's longest adding
+    task), the long-memory and activation studies, generated text and streaming."""
+    compare = [run for run in runs if not run.metrics.get("study")]
+    memory = lessons.study_runs(runs, "long_memory")
+    panels: dict[str, list[Run]] = {}
+    for run in compare:
+        panels.setdefault(run.data, []).append(run)
+    adding = [run for run in memory if run.data.startswith("adding-T")]
+    if adding:
+        longest = max(adding, key=lambda run: int(run.data.rsplit("T", 1)[-1])).data
+        panels[f"{longest} (long-memory study)"] = [r for r in adding if r.data == longest]
+    sections = [
+        lessons.gradient_flow_section(panels),
+        lessons.memory_section(memory),
+        lessons.activations_section(lessons.study_runs(runs, "activations")),
+        lessons_text.exposure_section(lessons_dir),
+        lessons_text.streaming_section(lessons_dir),
+    ]
+    return [section for section in sections if section is not None]
+
+
+def write_report(
+    runs_dir: Path, out_dir: Path, raw_dir: Path, lessons_dir: Path | None = None
+) -> dict:
     """Write comparison.html and comparison.md for every run under runs_dir.
 
     raw_dir is where each dataset's provenance.json is looked up (then the raw_dir each
@@ -60,11 +84,14 @@ def write_report(runs_dir: Path, out_dir: Path, raw_dir: Path) -> dict:
             f"no runs under {runs_dir}: found no metrics.json at any depth; train first "
             "(seqbench-train ...) or give the runs/ or multirun/ folder"
         )
-    results = summarise(runs, Path(raw_dir) if raw_dir else None)
+    results = summarise(
+        [run for run in runs if not run.metrics.get("study")], Path(raw_dir) if raw_dir else None
+    )
+    sections = lesson_sections(runs, Path(lessons_dir) if lessons_dir else out_dir / "lessons")
     generated = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     html_path, markdown_path = out_dir / HTML_NAME, out_dir / MARKDOWN_NAME
-    page = render_html(results, runs_dir, generated)
-    text = markdown.render_markdown(results, runs_dir, generated)
+    page = render_html(results, runs_dir, generated, sections)
+    text = markdown.render_markdown(results, runs_dir, generated, sections)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         _write(html_path, page)
@@ -92,4 +119,5 @@ def write_report(runs_dir: Path, out_dir: Path, raw_dir: Path) -> dict:
         "datasets": [r.data for r in results],
         "winners": winners,
         "rows": headline(results),
+        "lessons": [section.key for section in sections],
     }

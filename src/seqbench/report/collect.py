@@ -297,6 +297,7 @@ def _sweep_runs(runs_dir: Path, seen: set[Path]) -> list[Run]:
             "data": (config.get("data") or {}).get("name", "?"),
             "model": (config.get("model") or {}).get("name", "?"),
             "seed": config.get("seed", "?"),
+            "study": config.get("study"),
         }
         found.append(Run(path=job_dir, metrics=metrics, config=config))
     return found

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from seqbench.report import markdown as words
 from seqbench.report.collect import DatasetResult
+from seqbench.report.lessons import Section
 from seqbench.report.plots import bars_svg, curves_svg
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -45,7 +46,11 @@ figure.plot { margin: 0; border: 1px solid var(--line); border-radius: 6px; padd
   background: #fff; }
 figure.plot[data-kind="bars"] { flex: 0 1 560px; }
 figure.plot[data-kind="curves"] { flex: 1 1 100%; }
-figure.plot svg { display: block; width: 100%; height: auto; }
+figure.plot svg, figure.lesson svg { display: block; width: 100%; height: auto; }
+figure.lesson { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px;
+  flex: 0 1 560px; }
+figure.lesson[data-wide] { flex: 1 1 100%; }
+pre.sample { white-space: pre-wrap; max-width: 980px; }
 details summary { cursor: pointer; color: var(--muted); margin: 6px 0; }
 """
 
@@ -176,10 +181,40 @@ def dataset_section(result: DatasetResult, runs_dir: Path) -> str:
 </section>"""
 
 
-def render_html(results: list[DatasetResult], runs_dir: Path, generated: str) -> str:
+def lesson_section(section: Section) -> str:
+    """A lesson: its reading, tables, figures and text samples."""
+    tables = "".join(
+        (f"<h3>{escape(caption)}</h3>" if caption else "")
+        + f'<table class="lesson" data-lesson="{section.key}">{_head(header, set())}<tbody>'
+        + "".join(f"<tr>{_cells(row, set())}</tr>" for row in rows)
+        + "</tbody></table>"
+        for caption, header, rows in section.tables
+    )
+    wide = " data-wide" if section.key == "streaming" else ""
+    figures = "".join(
+        f'<figure class="lesson" data-lesson="{section.key}"{wide}>{svg}'
+        f"<figcaption>{escape(caption)}</figcaption></figure>"
+        for svg, caption in section.figures
+    )
+    samples = "".join(
+        f'<h3>{escape(label)}</h3><pre class="sample">{escape(text)}</pre>'
+        for label, text in section.samples
+    )
+    reading = "".join(f'<p class="reading">{escape(line)}</p>' for line in section.reading if line)
+    return f"""
+<section class="lesson" id="lesson-{section.key}" data-lesson="{section.key}">
+<h2>{escape(section.title)}</h2>
+{reading}{tables}<div class="plots">{figures}</div>{samples}
+</section>"""
+
+
+def render_html(
+    results: list[DatasetResult], runs_dir: Path, generated: str, lessons: list[Section] = ()
+) -> str:
     runs = [run for result in results for run in result.runs]
     good = sum(run.ok for run in runs)
     sections = "".join(dataset_section(result, runs_dir) for result in results)
+    sections += "".join(lesson_section(section) for section in lessons)
     return f"""<!doctype html>
 <html lang="en">
 <head>

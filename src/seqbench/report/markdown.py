@@ -326,7 +326,19 @@ def summary_rows(results: list[DatasetResult]) -> list[list[str]]:
 SUMMARY_HEADER = ["dataset", "main metric", "winner", "runner-up", "gap", "trivial baseline"]
 
 
-def render_markdown(results: list[DatasetResult], runs_dir: Path, generated: str) -> str:
+def lesson_markdown(section) -> list[str]:
+    """A lesson section (seqbench.report.lessons.Section); its figures are in the HTML."""
+    lines = [f"## {section.title}", "", *(f"{line}\n" for line in section.reading if line)]
+    for caption, header, rows in section.tables:
+        lines += ([f"**{caption}**", ""] if caption else []) + _table(header, rows)
+    for label, text in section.samples:
+        lines += [f"**{label}**", "", "```text", text, "```", ""]
+    return lines
+
+
+def render_markdown(
+    results: list[DatasetResult], runs_dir: Path, generated: str, lessons: list = ()
+) -> str:
     runs = [run for result in results for run in result.runs]
     good = sum(run.ok for run in runs)
     lines = [
@@ -365,6 +377,8 @@ def render_markdown(results: list[DatasetResult], runs_dir: Path, generated: str
             "",
             *_config_markdown(result.runs),
         ]
+    for section in lessons:
+        lines += lesson_markdown(section)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -4,7 +4,9 @@ Optimisation is manual because Lightning 2 dropped ``truncated_bptt_steps``: a l
 cut into chunks of ``tbptt_steps`` time steps, the hidden state is carried from chunk to chunk
 but detached (so gradients stop at the chunk boundary), and each chunk that carries a loss
 gets its own optimiser step. The gradient norm is measured before clipping and logged, so
-exploding gradients are visible, not just silently clipped.
+exploding gradients are visible, not just silently clipped: steps whose norm exceeds
+``grad_clip`` are counted, and ``clip_gradients=False`` keeps counting them but stops the
+rescaling (the clipping-off arm of the activation study).
 """
 
 import math
@@ -37,12 +39,14 @@ class SequenceTask(L.LightningModule):
         param_budget: int | None = None,
         grad_clip: float | None = 1.0,
         tbptt_steps: int | None = None,
+        clip_gradients: bool = True,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
         self.data_info = data_info
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.grad_clip, self.tbptt_steps = grad_clip, tbptt_steps
+        self.clip_gradients = clip_gradients
         self.inputs = self.build_inputs(embed_dim)
         kwargs = {k: v for k, v in backbone.keywords.items() if k != "hidden_size"}
         hidden = backbone.keywords.get("hidden_size") or self._size_for(
@@ -61,12 +65,14 @@ class SequenceTask(L.LightningModule):
                 "num_parameters": self.num_parameters,
                 "grad_clip": grad_clip,
                 "tbptt_steps": tbptt_steps,
+                "clip_gradients": clip_gradients,
             }
         )
         self.val_metrics = self.build_metrics()
         self.test_metrics = self.build_metrics()
         self._step_started = 0.0
         self.clipped_steps = 0  # optimiser steps whose gradient norm exceeded grad_clip
+        self.max_grad_norm = 0.0
 
     def _size_for(self, backbone: Callable, embed_dim: int, budget: int | None) -> int:
         """The hidden size whose whole model (input, backbone, head) is closest to budget."""
@@ -126,6 +132,7 @@ class SequenceTask(L.LightningModule):
         x, y = batch
         optimizer, scheduler = self.optimizers(), self.lr_schedulers()
         limit = self.grad_clip if self.grad_clip else math.inf
+        clip_at = limit if self.clip_gradients else math.inf
         state, losses, norms = None, [], []
         for xs, ys in self._chunks(x, y):
             outputs, state = self(xs, state)
@@ -140,7 +147,7 @@ class SequenceTask(L.LightningModule):
                 )
             optimizer.zero_grad(set_to_none=True)
             self.manual_backward(loss)
-            norms.append(torch.nn.utils.clip_grad_norm_(self.parameters(), limit))
+            norms.append(torch.nn.utils.clip_grad_norm_(self.parameters(), clip_at))
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
@@ -151,6 +158,7 @@ class SequenceTask(L.LightningModule):
         norms_ = torch.stack(norms)
         clipped = (norms_ > limit).float()
         self.clipped_steps += int(clipped.sum())
+        self.max_grad_norm = max(self.max_grad_norm, float(norms_.max()))
         seconds = time.perf_counter() - self._step_started
         tokens = x.shape[0] * x.shape[1] * self.trainer.world_size
         self.log("train/loss", torch.stack(losses).mean(), on_step=True, prog_bar=True)
@@ -198,8 +206,10 @@ class SequenceTask(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["torch_rng_state"] = torch.get_rng_state()
         checkpoint["clipped_steps"] = self.clipped_steps
+        checkpoint["max_grad_norm"] = self.max_grad_norm
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         if "torch_rng_state" in checkpoint:
             torch.set_rng_state(checkpoint["torch_rng_state"])
         self.clipped_steps = checkpoint.get("clipped_steps", 0)
+        self.max_grad_norm = checkpoint.get("max_grad_norm", 0.0)

@@ -1,0 +1,146 @@
+"""Gradient flow through time: how much the loss at the last step reaches back to step t.
+
+For a sequence of length T with the loss on the final step only, ``measure`` returns
+‖∂L/∂h_t‖ for every t, where h_t is what carries information forward from step t:
+
+- RNN/GRU: the top layer's hidden state; LSTM: its hidden and cell state ``(h_t, c_t)``. The
+  sequence is unrolled with ``step`` so every h_t is a separate tensor whose gradient is the
+  *total* derivative, through every later step, which is what backpropagation through time
+  multiplies by the recurrent Jacobian once per step (vanishing for a tanh RNN). Only the
+  top layer: a lower layer's state also feeds the layer above inside the fused kernel, a
+  path the carried state tensor does not see.
+- Transformer: the residual stream entering the first block at position t; attention gives
+  every position a direct path to the loss, so there is no product over steps.
+
+Gradients are taken with ``torch.autograd.grad`` on those tensors only: parameters'
+``.grad`` and the random number generators are untouched, so measuring during training does
+not change training. ``GradientFlowMonitor`` does it at init, every ``every_n_steps`` and at
+the end, appends to ``gradient_flow.csv`` and logs a summary (and a W&B table).
+"""
+
+import csv
+import math
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch import Tensor
+
+from seqbench.models import Transformer
+from seqbench.tasks.base import SequenceTask
+
+CSV_NAME = "gradient_flow.csv"
+
+
+def _final_loss(task: SequenceTask, top: Tensor, y: Tensor) -> Tensor:
+    """The task's loss on the last step, summed over the batch so each sequence's gradient
+    is its own (a batch mean would shrink every norm by the batch size)."""
+    outputs = task.head(top)
+    if task.per_step_targets:
+        return task.loss(outputs.unsqueeze(1), y[:, -1:]) * y.shape[0]
+    return task.loss(outputs, y) * y.shape[0]
+
+
+def _recurrent(task: SequenceTask, x: Tensor, y: Tensor) -> Tensor:
+    embedded = task.inputs(x)
+    state, states = None, []
+    for t in range(embedded.shape[1]):
+        _, state = task.backbone.step(embedded[:, t], state)
+        states.append(state if isinstance(state, tuple) else (state,))
+    top = states[-1][0][-1]  # the top layer's h_T: what the head reads
+    flat = [tensor for step in states for tensor in step]
+    grads = torch.autograd.grad(_final_loss(task, top, y), flat, allow_unused=True)
+    per_step = len(states[0])
+    squares = [g[-1].pow(2).sum(dim=-1) if g is not None else 0.0 for g in grads]
+    return torch.stack(
+        [sum(squares[i : i + per_step]) for i in range(0, len(squares), per_step)]
+    ).sqrt()  # (T, B)
+
+
+def _transformer(task: SequenceTask, x: Tensor, y: Tensor) -> Tensor:
+    captured: list[Tensor] = []
+    hook = task.backbone.blocks[0].register_forward_pre_hook(lambda _, a: captured.append(a[0]))
+    try:
+        hidden, _ = task.backbone(task.inputs(x))
+    finally:
+        hook.remove()
+    (grad,) = torch.autograd.grad(_final_loss(task, hidden[:, -1], y), captured[0])
+    return grad.pow(2).sum(-1).sqrt().T  # (T, B)
+
+
+def measure(task: SequenceTask, x: Tensor, y: Tensor) -> list[float]:
+    """Mean over the batch of ‖∂L/∂h_t‖ for t = 0..T-1 (loss on step T-1), in eval mode."""
+    was_training = task.training
+    task.eval()
+    try:
+        with torch.enable_grad():
+            if isinstance(task.backbone, Transformer):
+                norms = _transformer(task, x, y)
+            else:
+                norms = _recurrent(task, x, y)
+    finally:
+        task.train(was_training)
+    return [float(v) for v in norms.mean(dim=1)]
+
+
+def slope(norms_by_distance: dict[int, float]) -> float | None:
+    """Least-squares slope of log10 ‖∂L/∂h‖ against distance from the loss (decades per
+    step); None when fewer than two norms are positive (vanished below float range)."""
+    points = [(d, math.log10(n)) for d, n in norms_by_distance.items() if d > 0 and n > 0]
+    if len(points) < 2:
+        return None
+    mean_d = sum(d for d, _ in points) / len(points)
+    mean_v = sum(v for _, v in points) / len(points)
+    spread = sum((d - mean_d) ** 2 for d, _ in points)
+    return sum((d - mean_d) * (v - mean_v) for d, v in points) / spread
+
+
+class GradientFlowMonitor(L.Callback):
+    """Measures gradient flow on a fixed validation batch during training."""
+
+    def __init__(self, out_dir: str, every_n_steps: int | None = None, batch_size: int = 16):
+        if every_n_steps is not None and every_n_steps < 1:
+            raise ValueError(f"every_n_steps must be >= 1 or null, got {every_n_steps}")
+        self.path = Path(out_dir) / CSV_NAME
+        self.every_n_steps, self.batch_size = every_n_steps, batch_size
+        self._batch: tuple[Tensor, Tensor] | None = None
+        self._last_step = -1
+
+    def _fixed_batch(self, trainer: L.Trainer, task: SequenceTask) -> tuple[Tensor, Tensor]:
+        if self._batch is None:
+            x, y = next(iter(trainer.datamodule.val_dataloader()))
+            self._batch = (x[: self.batch_size], y[: self.batch_size])
+        return tuple(t.to(task.device) for t in self._batch)
+
+    def record(self, trainer: L.Trainer, task: SequenceTask) -> None:
+        step = trainer.global_step
+        if not trainer.is_global_zero or step == self._last_step:
+            return
+        self._last_step = step
+        norms = measure(task, *self._fixed_batch(trainer, task))
+        by_distance = {len(norms) - 1 - t: n for t, n in enumerate(norms)}
+        new = not self.path.is_file()
+        with self.path.open("a", newline="") as handle:
+            writer = csv.writer(handle)
+            if new:
+                writer.writerow(["step", "distance", "norm"])
+            writer.writerows([step, d, f"{n:.6g}"] for d, n in sorted(by_distance.items()))
+        summary = {"grad_flow/norm_near": by_distance[1], "grad_flow/norm_far": norms[0]}
+        if (value := slope(by_distance)) is not None:
+            summary["grad_flow/slope_log10_per_step"] = value
+        for logger in trainer.loggers:
+            logger.log_metrics(summary, step=step)
+            if hasattr(logger, "log_table"):  # W&B: the whole profile, one table per record
+                rows = [[d, n] for d, n in sorted(by_distance.items())]
+                logger.log_table("grad_flow/profile", ["distance", "norm"], rows, step=step)
+
+    def on_train_start(self, trainer: L.Trainer, task: SequenceTask) -> None:
+        if trainer.global_step == 0:  # freshly initialised (not a resumed run)
+            self.record(trainer, task)
+
+    def on_train_batch_end(self, trainer, task, outputs, batch, batch_idx: int) -> None:
+        if self.every_n_steps and trainer.global_step % self.every_n_steps == 0:
+            self.record(trainer, task)
+
+    def on_train_end(self, trainer: L.Trainer, task: SequenceTask) -> None:
+        self.record(trainer, task)

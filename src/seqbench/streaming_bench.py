@@ -1,0 +1,145 @@
+"""Per-step latency and state memory of parameter-matched models streaming a long input.
+
+The recurrent models carry a fixed-size state, so each step costs the same at position 1 and
+at position 4096. The Transformer's KV cache grows by one key and one value per layer and
+step, and each step attends over all of it, so its memory and its latency grow with the
+position. This measures both on the sensor classifier (the conf/task/classifier.yaml
+budget, 6 channels), each model sized to the budget exactly as training sizes it.
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from omegaconf import OmegaConf
+
+from seqbench.config import CONF_DIR
+from seqbench.errors import ConfigError
+from seqbench.models import BACKBONES
+from seqbench.streaming import Streamer
+from seqbench.tasks import Classifier
+
+MODELS = ("rnn", "lstm", "gru", "transformer")
+CHANNELS = 6  # the watch / HAR sensor windows
+CLASSES = [f"class{i}" for i in range(7)]
+_NOT_KWARGS = {"_target_", "_partial_", "name", "defaults", "hidden_size"}
+
+
+def _model_kwargs(name: str) -> dict:
+    """The backbone's keyword arguments from conf/model, its `_recurrent` defaults merged."""
+    cfg = OmegaConf.load(CONF_DIR / "model" / f"{name}.yaml")
+    for base in cfg.get("defaults", []):
+        cfg = OmegaConf.merge(OmegaConf.load(CONF_DIR / "model" / f"{base}.yaml"), cfg)
+    return {k: v for k, v in OmegaConf.to_container(cfg).items() if k not in _NOT_KWARGS}
+
+
+def build_classifier(name: str) -> Classifier:
+    """The sensor classifier with backbone ``name``, hidden size solved from the budget."""
+    task_cfg = OmegaConf.load(CONF_DIR / "task" / "classifier.yaml")
+    return Classifier(
+        backbone=functools.partial(BACKBONES[name], **_model_kwargs(name)),
+        optimizer=functools.partial(torch.optim.AdamW),
+        data_info={"channels": CHANNELS, "classes": CLASSES},
+        embed_dim=task_cfg.embed_dim,
+        param_budget=task_cfg.param_budget,
+    )
+
+
+def _positions(positions: int, every: int) -> list[int]:
+    return sorted({1, *range(every, positions + 1, every), positions})
+
+
+def measure(
+    positions: int = 4096,
+    every: int = 64,
+    window: int = 9,
+    models: tuple[str, ...] = MODELS,
+    progress: Callable[[str, int], None] | None = None,
+) -> list[dict]:
+    """Stream a batch of 1 for ``positions`` steps through each model; one row per position.
+
+    Rows are kept at position 1, every ``every``-th step and the last. ``latency_ms`` is the
+    median time of one ``push`` over ``window`` consecutive steps around the position (one
+    step alone is at the mercy of the scheduler). ``progress(model, steps_done)`` is called
+    every ``every`` steps, outside the timed region.
+    """
+    if positions < 1 or every < 1 or window < 1:
+        raise ConfigError(
+            f"positions, every and window must be >= 1, got {positions}, {every}, {window}"
+        )
+    tasks = {name: build_classifier(name) for name in models}
+    for name, task in tasks.items():
+        max_len = getattr(task.backbone, "max_len", None)
+        if max_len is not None and positions > max_len:
+            raise ConfigError(f"{name} has max_len={max_len}; stream at most that many positions")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one core: the timings then do not depend on other jobs' threads
+    torch.set_flush_denormal(True)  # tiny states would otherwise hit slow denormal arithmetic
+    try:
+        generator = torch.Generator().manual_seed(0)
+        x = torch.randn(1, positions, CHANNELS, generator=generator)
+        return [
+            r for name, task in tasks.items() for r in _run(name, task, x, every, window, progress)
+        ]
+    finally:
+        torch.set_num_threads(threads)
+        torch.set_flush_denormal(False)
+
+
+def _run(
+    name: str,
+    task: Classifier,
+    x: torch.Tensor,
+    every: int,
+    window: int,
+    progress: Callable[[str, int], None] | None,
+) -> list[dict]:
+    """Time every push of one model's stream, then summarise the kept positions."""
+    streamer = Streamer(task)
+    for t in range(min(16, x.shape[1])):  # warm-up: first calls allocate and pick kernels
+        streamer.push(x[:, t])
+    streamer.reset()
+    keep = set(_positions(x.shape[1], every))
+    seconds: list[float] = []
+    state_bytes: dict[int, int] = {}
+    for t in range(x.shape[1]):
+        start = time.perf_counter()
+        streamer.push(x[:, t])
+        seconds.append(time.perf_counter() - start)
+        if streamer.position in keep:
+            state_bytes[streamer.position] = streamer.state_bytes()
+        if progress is not None and (streamer.position % every == 0 or t == x.shape[1] - 1):
+            progress(name, streamer.position)
+    rows = []
+    for position in sorted(keep):
+        first = min(max(position - 1 - window // 2, 0), max(len(seconds) - window, 0))
+        latency = statistics.median(seconds[first : first + window])
+        rows.append(
+            {
+                "model": name,
+                "position": position,
+                "latency_ms": 1000 * latency,
+                "state_bytes": state_bytes[position],
+                "num_parameters": task.num_parameters,
+                "hidden_size": task.backbone.hidden_size,
+            }
+        )
+    return rows
+
+
+def summary(rows: list[dict]) -> list[str]:
+    """One line per model: latency and state memory at the first and the last position."""
+    lines = []
+    for name in dict.fromkeys(r["model"] for r in rows):
+        mine = [r for r in rows if r["model"] == name]
+        a, b = mine[0], mine[-1]
+        lines.append(
+            f"{name:11} H={a['hidden_size']:<4} {a['num_parameters']:>6} params  "
+            f"latency {a['latency_ms']:.3f} ms @ {a['position']} -> {b['latency_ms']:.3f} ms "
+            f"@ {b['position']}  state {a['state_bytes']} B -> {b['state_bytes']} B"
+        )
+    return lines
