@@ -4,10 +4,10 @@ import yaml
 from conftest import ROOT, one_line_error, run_cli
 
 
-def write_params(tmp_path, **compare):
+def write_params(tmp_path, section="compare", **values):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["compare"].update(compare)
-    path = tmp_path / "params.yaml"
+    params[section].update(values)
+    path = tmp_path / f"params-{section}.yaml"
     path.write_text(yaml.safe_dump(params))
     return path
 
@@ -21,7 +21,7 @@ def test_default_params_pass_and_write_a_constant_marker(tmp_path):
 
 def test_unknown_model_dataset_or_budget_lists_the_valid_names(tmp_path):
     cases = {
-        "models": (["lstm", "lsmt"], "compare.models: unknown 'lsmt'; valid: gru, lstm, rnn"),
+        "models": (["lstm", "lsmt"], "compare.models: unknown 'lsmt'; valid: gru, irnn, lstm, rnn"),
         "datasets": (["watch", "mnist"], "unknown dataset 'mnist'; known datasets: shakespeare"),
         "budget": ("huge", "compare.budget: unknown 'huge'; valid: default, full, smoke"),
         "seeds": ([-1], "compare.seeds must be a list of integers >= 0"),
@@ -33,6 +33,47 @@ def test_unknown_model_dataset_or_budget_lists_the_valid_names(tmp_path):
         assert result.returncode == 2, key
         assert expected in one_line_error(result), key
         assert not out.exists()
+
+
+def test_study_sections_are_checked_too(tmp_path):
+    cases = [
+        ("activations", "models", ["irnn", "lru"], "activations.models: unknown 'lru'"),
+        ("activations", "clip", ["yes"], "activations.clip: unknown 'yes'; valid: True, False"),
+        ("memory", "tasks", ["adding", "sort"], "memory.tasks: unknown 'sort'"),
+        ("memory", "lengths", [1], "memory.lengths must be a list of integers >= 2"),
+        ("memory", "budget", "long", "memory.budget: unknown 'long'"),
+        ("memory", "long_lengths", [20000], "T must be between 2 and 10000"),
+    ]
+    for section, key, value, expected in cases:
+        params = write_params(tmp_path, section, **{key: value})
+        for command in ("check-params", "memory-data"):
+            out = tmp_path / f"out-{command}-{section}-{key}"
+            result = run_cli(
+                "seqbench.cli",
+                command,
+                str(params),
+                f"--{'out' if command == 'check-params' else 'raw-dir'}",
+                str(out),
+            )
+            if section == "activations" and command == "memory-data":
+                assert result.returncode == 0, result.stderr
+                continue
+            assert result.returncode == 2, (section, key, command)
+            assert expected in one_line_error(result), (section, key)
+            assert not out.exists()
+
+
+def test_memory_data_builds_every_task_at_every_length(tmp_path):
+    params = write_params(tmp_path, "memory", lengths=[12, 20], long_lengths=[30])
+    out = tmp_path / "memory"
+    result = run_cli("seqbench.cli", "memory-data", str(params), "--raw-dir", str(out))
+    assert result.returncode == 0, result.stderr
+    built = sorted(p.name for p in out.iterdir())
+    assert built == [f"{t}-T{n}" for t in ("adding", "copy") for n in (12, 20, 30)]
+    off = run_cli("seqbench.cli", "memory-data", str(ROOT / "params.yaml"), "--raw-dir",
+                  str(tmp_path / "off"))  # fmt: skip
+    assert off.returncode == 0 and "0 study datasets" in off.stdout
+    assert list((tmp_path / "off").iterdir()) == []
 
 
 def test_pipeline_stages_cover_every_model_dataset_and_seed():

@@ -60,60 +60,19 @@ def _describe(args: argparse.Namespace) -> int:
 
 def _check_params(args: argparse.Namespace) -> int:
     """Refuse names in params.yaml that no config or dataset knows, before any training."""
-    import yaml
+    from seqbench import params
 
-    from seqbench.config import group_options
-    from seqbench.data import registry
-    from seqbench.errors import ConfigError
-
-    compare = (yaml.safe_load(args.params.read_text()) or {}).get("compare") or {}
-    for key, valid in (("models", group_options("model")), ("budget", group_options("budget"))):
-        names = compare.get(key)
-        for name in names if isinstance(names, list) else [names]:
-            if name not in valid:
-                raise ConfigError(f"compare.{key}: unknown {name!r}; valid: {', '.join(valid)}")
-    for name in compare.get("datasets") or []:
-        registry.get(str(name))  # names the known datasets when it is not one
-    seeds = compare.get("seeds")
-    if not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
-        raise ConfigError(f"compare.seeds must be a list of integers >= 0, got {seeds!r}")
+    params.check(params.load(args.params))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("params ok\n")  # constant, so later stages rerun only on their own deps
     return 0
 
 
-def study_names(params: Path) -> list[str]:
-    """The datasets of params.yaml's memory section: every task at every study length."""
-    import yaml
-
-    from seqbench.config import group_options
-    from seqbench.errors import ConfigError
-
-    memory = (yaml.safe_load(params.read_text()) or {}).get("memory") or {}
-    for name in memory.get("models") or []:
-        if name not in group_options("model"):
-            valid = ", ".join(group_options("model"))
-            raise ConfigError(f"memory.models: unknown {name!r}; valid: {valid}")
-    if memory.get("budget") not in group_options("budget"):
-        valid = ", ".join(group_options("budget"))
-        raise ConfigError(f"memory.budget: unknown {memory.get('budget')!r}; valid: {valid}")
-    for key in ("seeds", "long_seeds", "lengths", "long_lengths"):
-        values = memory.get(key)
-        if not isinstance(values, list) or not all(isinstance(v, int) for v in values):
-            raise ConfigError(f"memory.{key} must be a list of integers, got {values!r}")
-    tasks = memory.get("tasks") or []
-    if not set(tasks) <= {"adding", "copy"}:
-        raise ConfigError(f"memory.tasks must be adding and/or copy, got {tasks!r}")
-    lengths = sorted(set(memory["lengths"]) | set(memory["long_lengths"]))
-    return [f"{task}-T{length}" for task in tasks for length in lengths]
-
-
 def _memory_data(args: argparse.Namespace) -> int:
-    from seqbench.data import fetch, registry
+    from seqbench import params
+    from seqbench.data import fetch
 
-    names = study_names(args.params)
-    for name in names:
-        registry.get(name)  # a bad length fails before any work
+    names = params.memory_datasets(params.load(args.params))
     args.raw_dir.mkdir(parents=True, exist_ok=True)  # the stage's output, even when empty
     if names:
         fetch.fetch(names, args.raw_dir)

@@ -1,9 +1,9 @@
 """Sample text from a trained character language model, with any of the four backbones.
 
-Generation streams through the backbone's ``step``: the prompt is fed one character at a time
-and the state (RNN hidden state, Transformer KV cache) is carried, so each new character costs
-one step (O(1) for the RNNs) instead of re-running the whole prefix. ``prime`` and
-``sample_ids`` work on batches so the exposure-bias measurement can reuse them.
+Generation is streaming (a :class:`~seqbench.streaming.Streamer`): the prompt is fed one
+character at a time and the state (RNN hidden state, Transformer KV cache) is carried, so each
+new character costs one step (O(1) for the RNNs) instead of re-running the whole prefix.
+``prime`` and ``sample_ids`` work on batches so the exposure-bias measurement can reuse them.
 """
 
 from collections.abc import Iterator
@@ -14,6 +14,7 @@ from torch import Tensor
 
 from seqbench.data.text import UNKNOWN, decode, encode
 from seqbench.errors import ConfigError
+from seqbench.streaming import Streamer
 from seqbench.tasks.base import SequenceTask
 from seqbench.tasks.language_model import LanguageModel
 
@@ -48,18 +49,13 @@ def inference(task: SequenceTask) -> Iterator[None]:
         task.train(was_training)
 
 
-def step_logits(task: SequenceTask, ids: Tensor, state: object) -> tuple[Tensor, object]:
-    """One streamed step: ids (B,) -> next-character logits (B, V) and the new state."""
-    hidden, state = task.backbone.step(task.inputs(ids), state)
-    return task.head(hidden), state
-
-
-def prime(task: SequenceTask, ids: Tensor) -> tuple[Tensor, object]:
-    """Stream prompt ids (B, T) through the backbone; the logits after the last one, and state."""
-    logits, state = None, None
+def prime(task: SequenceTask, ids: Tensor) -> tuple[Tensor, Streamer]:
+    """Stream prompt ids (B, T); the logits after the last one, and the stream to go on with."""
+    streamer = Streamer(task)
+    logits = None
     for t in range(ids.shape[1]):
-        logits, state = step_logits(task, ids[:, t], state)
-    return logits, state
+        logits = streamer.push(ids[:, t])
+    return logits, streamer
 
 
 def sample_next(
@@ -83,13 +79,13 @@ def sample_ids(
     generator: torch.Generator,
 ) -> Tensor:
     """Continue each prompt row (B, T) by ``chars`` sampled ids -> (B, chars)."""
-    logits, state = prime(task, prompt_ids)
+    logits, streamer = prime(task, prompt_ids)
     out = []
     for i in range(chars):
         ids = sample_next(logits, temperature, top_k, generator)
         out.append(ids)
         if i + 1 < chars:  # the last character's logits are never needed
-            logits, state = step_logits(task, ids, state)
+            logits = streamer.push(ids)
     return torch.stack(out, dim=1)
 
 

@@ -1,0 +1,72 @@
+"""params.yaml, the pipeline's knobs: refuse names no config or dataset knows, before the
+DVC stages train anything, and list the long-memory study's datasets."""
+
+from pathlib import Path
+
+import yaml
+
+from seqbench.config import group_options
+from seqbench.data import registry
+from seqbench.errors import ConfigError
+
+MEMORY_TASKS = ("adding", "copy")
+
+
+def load(path: Path) -> dict:
+    if not path.is_file():
+        raise ConfigError(f"{path} does not exist; run from the project root")
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def _names(section: dict, where: str, key: str, valid: list[str]) -> None:
+    names = section.get(key)
+    for name in names if isinstance(names, list) else [names]:
+        if name not in valid:
+            raise ConfigError(
+                f"{where}.{key}: unknown {name!r}; valid: {', '.join(map(str, valid))}"
+            )
+
+
+def _integers(section: dict, where: str, key: str, low: int, empty_ok: bool = False) -> None:
+    values = section.get(key)
+    good = isinstance(values, list) and (values or empty_ok)
+    if not good or not all(isinstance(v, int) and not isinstance(v, bool) and v >= low
+                           for v in values):  # fmt: skip
+        raise ConfigError(f"{where}.{key} must be a list of integers >= {low}, got {values!r}")
+
+
+def check(params: dict) -> None:
+    """Every section's names and numbers: compare, activations, memory."""
+    models, budgets = group_options("model"), group_options("budget")
+    compare = params.get("compare") or {}
+    _names(compare, "compare", "models", models)
+    _names(compare, "compare", "budget", budgets)
+    for name in compare.get("datasets") or []:
+        registry.get(str(name))  # names the known datasets when it is not one
+    _integers(compare, "compare", "seeds", 0)
+    if activations := params.get("activations"):
+        _names(activations, "activations", "models", models)
+        for name in activations.get("datasets") or []:
+            registry.get(str(name))
+        _names(activations, "activations", "clip", [True, False])
+        _integers(activations, "activations", "seeds", 0)
+    memory_datasets(params)
+
+
+def memory_datasets(params: dict) -> list[str]:
+    """The long-memory study's datasets: every task at every length (empty: study off)."""
+    memory = params.get("memory")
+    if not memory:
+        return []
+    _names(memory, "memory", "models", group_options("model"))
+    _names(memory, "memory", "budget", group_options("budget"))
+    _names(memory, "memory", "tasks", list(MEMORY_TASKS))
+    for key in ("seeds", "long_seeds"):
+        _integers(memory, "memory", key, 0)
+    for key in ("lengths", "long_lengths"):
+        _integers(memory, "memory", key, 2, empty_ok=True)
+    lengths = sorted(set(memory["lengths"]) | set(memory["long_lengths"]))
+    names = [f"{task}-T{length}" for task in memory["tasks"] for length in lengths]
+    for name in names:
+        registry.get(name)  # the length limits
+    return names
