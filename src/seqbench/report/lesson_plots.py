@@ -9,10 +9,10 @@ from seqbench.report.plots import BASELINE_STYLE, STYLE, colour, to_svg
 Profile = list[tuple[float, float]]  # (distance from the loss, ‖∂L/∂h‖)
 
 
-def _legend(fig: Figure, ax) -> None:
+def _legend(fig: Figure, ax, ncol: int = 5) -> None:
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ncol = min(len(handles), 6)
+        ncol = min(len(handles), ncol)
         fig.legend(handles, labels, loc="outside upper center", ncol=ncol, frameon=False)
 
 
@@ -33,12 +33,16 @@ def gradient_flow_svg(name: str, profiles: dict[str, dict[str, Profile]]) -> str
         ax.set_xlabel("distance from the loss (time steps)")
         ax.set_ylabel("‖∂L/∂h_t‖ (mean over 16 sequences)")
         ax.set_title(name, fontsize=10)
-        _legend(fig, ax)
+        _legend(fig, ax, ncol=4)
         return to_svg(fig, f"gradflow-{name}")
 
 
 def memory_svg(
-    task: str, label: str, series: dict[str, list[tuple[int, float, float]]], baseline, log: bool
+    task: str,
+    label: str,
+    series: dict[str, list[tuple[int, float, float]]],
+    baseline: float,
+    log: bool,
 ) -> str:
     """A test metric against sequence length T per model (mean ± std over seeds)."""
     models = list(series)
@@ -50,8 +54,7 @@ def memory_svg(
             ts, means, stds = zip(*sorted(points), strict=True)
             tint = colour(model, models)
             ax.errorbar(ts, means, yerr=stds, color=tint, marker="o", capsize=4, label=model)
-        if lengths:
-            ax.plot(lengths, [baseline(t) for t in lengths], **BASELINE_STYLE, label="baseline")
+        ax.axhline(baseline, **BASELINE_STYLE, label="trivial baseline")
         if log:
             ax.set_yscale("log")
         ax.set_xscale("log", base=2)

@@ -88,16 +88,19 @@ def gradient_flow_section(panels: dict[str, list[Run]]) -> Section | None:
         )
     if not rows:
         return None
-    by_model = {r[1]: r[3] for r in rows}
+    decay = {}
+    for name, model, _, trained, _ in rows:
+        decay.setdefault(name, []).append(f"{model} {trained}")
     reading = [
         "The loss sits on the last step; each curve shows how strongly it reaches the state "
         "t steps earlier. A vanilla RNN multiplies by its recurrent Jacobian at every step, "
         "so its curve falls as a straight line on the log scale (vanishing gradients); the "
         "LSTM's cell state and the GRU's update gate keep a near-identity path open; the "
         "Transformer's attention reaches every position directly, so its curve is flat.",
-        "Fitted decay after training: "
-        + "; ".join(f"{m} {v}" for m, v in by_model.items())
-        + " (the last dataset shown).",
+        *(
+            f"Fitted decay after training, {name}: {'; '.join(found)}."
+            for name, found in decay.items()
+        ),
     ]
     header = ["data", "model", "decay at init", "decay trained", "‖∂L/∂h‖ far / near (trained)"]
     return Section(
@@ -159,7 +162,7 @@ def memory_section(runs: list[Run]) -> Section | None:
             ]
             for m in models
         }
-        baseline = (lambda t: ADDING_BASELINE) if task == "adding" else (lambda t: COPY_CHANCE)
+        baseline = ADDING_BASELINE if task == "adding" else COPY_CHANCE
         base_words = "predict the mean, 1/6" if task == "adding" else "chance, 1/8"
         section.figures.append(
             (
