@@ -242,3 +242,26 @@ def test_text_lessons_without_runs_is_one_line(tmp_path):
     assert result.returncode == 2
     assert "no checkpoint at" in one_line_error(result)
     assert not out.exists()
+
+
+def test_a_missing_or_corrupt_checkpoint_is_one_line(tmp_path):
+    missing = run_cli("seqbench.cli", "generate", str(tmp_path / "none.ckpt"), env=ENV)
+    assert "none.ckpt does not exist" in one_line_error(missing)
+    corrupt = tmp_path / "corrupt.ckpt"
+    corrupt.write_bytes(b"PK\x03\x04 not really a checkpoint")
+    result = run_cli("seqbench.cli", "generate", str(corrupt), env=ENV)
+    assert result.returncode == 2
+    assert "corrupt.ckpt is not a readable seqbench checkpoint" in one_line_error(result)
+
+
+class _Payload:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_a_checkpoint_with_code_in_it_is_refused_unrun(tmp_path):
+    evil = tmp_path / "evil.ckpt"
+    torch.save({"state_dict": _Payload(), "hyper_parameters": {}}, evil)
+    result = run_cli("seqbench.cli", "generate", str(evil), env=ENV, cwd=tmp_path)
+    assert "holds pickled objects (posix.system)" in one_line_error(result)
+    assert not (tmp_path / "pwned").exists()

@@ -202,6 +202,11 @@ def test_wandb_runs_offline_without_credentials_and_keeps_keys_out(tmp_path, raw
     run_dir = tmp_path / "runs" / "adding" / "gru" / "0"
     offline = list((run_dir / "wandb").glob("offline-run-*"))
     assert len(offline) == 1 and list(offline[0].glob("*.wandb"))
+    # the gradient-flow profile goes to W&B as a table at init, each validation and the end
+    tables = sorted(offline[0].glob("files/media/table/grad_flow/profile_*.table.json"))
+    assert len(tables) == 3
+    profile = json.loads(tables[-1].read_text())
+    assert profile["columns"] == ["distance", "norm"] and len(profile["data"]) == 100
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert b"sk-not-a-real-key" not in path.read_bytes(), path

@@ -6,6 +6,8 @@ sizes, data_info with the vocabulary), so generation, streaming and probes need 
 
 import functools
 import importlib
+import pickle
+import re
 from pathlib import Path
 
 import torch
@@ -30,8 +32,16 @@ def load_task(path: str | Path) -> SequenceTask:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         hparams = dict(checkpoint["hyper_parameters"])
         state_dict = checkpoint["state_dict"]
+    except pickle.UnpicklingError as error:
+        found = re.search(r"GLOBAL (\S+)", str(error))
+        what = found.group(1) if found else "code"
+        raise ConfigError(
+            f"{path} holds pickled objects ({what}) that no seqbench checkpoint contains; "
+            "refused (checkpoints load with weights_only=True)"
+        ) from None
     except (RuntimeError, KeyError, EOFError, ValueError) as error:
-        raise ConfigError(f"{path} is not a readable seqbench checkpoint ({error})") from None
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ConfigError(f"{path} is not a readable seqbench checkpoint ({first})") from None
     backbone = dict(hparams["backbone"])
     task = _resolve(hparams["task"])(
         backbone=functools.partial(_resolve(backbone.pop("_target_")), **backbone),
