@@ -189,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("raw_dir", type=Path, nargs="?", default=RAW_DIR)
     describe.add_argument("--out", type=Path, help="also write the summary as JSON")
     describe.set_defaults(run=_describe)
-    check = commands.add_parser("check-params", help="validate params.yaml's compare section")
+    check = commands.add_parser(
+        "check-params", help="validate params.yaml (compare, activations, memory)"
+    )
     check.add_argument("params", type=Path, nargs="?", default=Path("params.yaml"))
     check.add_argument("--out", type=Path, default=Path("runs/.params-ok"))
     check.set_defaults(run=_check_params)
