@@ -1,7 +1,17 @@
 """The DVC pipeline's own checks: params.yaml names are refused before any training."""
 
+import os
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
 import yaml
 from conftest import ROOT, one_line_error, run_cli
+from dvc.repo import Repo
+from hydra import compose, initialize_config_dir
+
+from seqbench import config
 
 
 def write_params(tmp_path, section="compare", **values):
@@ -86,3 +96,25 @@ def test_pipeline_stages_cover_every_model_dataset_and_seed():
     }
     assert "runs/.params-ok" in train["deps"]
     assert pipeline["stages"]["report"]["cmd"] == "seqbench report runs --out reports"
+
+
+def test_every_training_stage_writes_where_its_command_trains(tmp_path):
+    """DVC names a stage's outputs itself; Hydra names the run directory: they must agree."""
+    for name in ("dvc.yaml", "params.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    write_params(tmp_path, "memory", lengths=[20], long_lengths=[40]).replace(
+        tmp_path / "params.yaml"
+    )
+    subprocess.run(["dvc", "init", "--no-scm", "-q"], cwd=tmp_path, check=True)
+    os.environ.pop("SEQBENCH_RAW_DIR", None)
+    stages = [s for s in Repo(str(tmp_path)).index.stages if "seqbench-train" in s.cmd]
+    assert {s.name.split("@")[0] for s in stages} == {
+        "train", "activations", "memory", "memory-long"
+    }  # fmt: skip
+    with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
+        for stage in stages:
+            overrides = shlex.split(stage.cmd)[1:]
+            run_dir = compose("train", overrides=overrides).paths.run_dir
+            outs = [Path(out.def_path) for out in stage.outs]
+            assert Path(run_dir, "checkpoints") in outs, stage.name
+            assert all(out.parent == Path(run_dir) for out in outs), stage.name

@@ -250,7 +250,12 @@ DOM_FACTS = """(() => {
     }),
     failed: [...document.querySelectorAll('table.runs tr[data-status="failed"]')]
       .map(r => r.textContent),
-    readings: [...document.querySelectorAll('p.reading')].map(p => p.textContent),
+    readings: [...document.querySelectorAll('section.dataset p.reading')].map(p => p.textContent),
+    lessons: [...document.querySelectorAll('figure.lesson')].map(f => {
+      const svg = f.querySelector('svg');
+      return {lesson: f.dataset.lesson, size: svg ? box(svg) : [0, 0],
+              marks: svg ? svg.querySelectorAll('path, polyline, line, circle').length : 0};
+    }),
   };
 })()"""
 
@@ -284,6 +289,10 @@ def test_report_renders_in_chromium_with_every_table_and_plot(
     assert any("nan at step 3" in row and "failed" in row for row in facts["failed"])
     assert len(facts["readings"]) == len(datasets)
     assert all(" wins on " in reading for reading in facts["readings"])
+    # every run records its gradient flow, so that lesson is drawn, one panel per dataset
+    assert [f["lesson"] for f in facts["lessons"]] == ["gradient-flow"] * len(datasets)
+    for figure in facts["lessons"]:
+        assert figure["size"][0] > 300 and figure["size"][1] > 200 and figure["marks"] > 20
 
 
 def test_the_error_check_catches_broken_pages(browser, tmp_path):

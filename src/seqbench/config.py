@@ -19,6 +19,10 @@ SECRET = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
 ACTIVATIONS, INITS = ("tanh", "relu"), ("default", "identity")
 PRECISIONS = ("32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "64-true")
 
+# `${lower:${task.clip_gradients}}` writes a flag as DVC writes it in a path (true, not True),
+# so a run directory named by Hydra is the one a dvc.yaml matrix stage expects
+OmegaConf.register_new_resolver("lower", lambda value: str(value).lower(), replace=True)
+
 
 def group_options(group: str) -> list[str]:
     """The options of a config group: its yaml files, except _bases."""
