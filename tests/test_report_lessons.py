@@ -153,10 +153,10 @@ def test_memory_verdicts_follow_every_seed():
     ]
     section = lessons.memory_section(runs)
     text = " ".join(section.reading)
-    assert "Adding, T=100: LSTM 0.003 over 2 seeds (meets" in text
-    assert "tanh RNN 0.165 (stays above 0.1)" in text
-    assert "Adding, T=200: LSTM 0.017 over 2 seeds (misses" in text
-    assert "tanh RNN 0.090 (drops below 0.1)" in text
+    assert "Adding, T=100: LSTM 0.003, below 0.01 on 2 of 2 seeds (target met)" in text
+    assert "tanh RNN 0.165, above 0.1 on 2 of 2." in text
+    assert "Adding, T=200: LSTM 0.017, below 0.01 on 1 of 2 seeds (target missed)" in text
+    assert "tanh RNN 0.090, above 0.1 on 0 of 1." in text
     assert "solved (> 0.99) by gru" in text
     adding = section.tables[0]
     assert adding[1] == ["T", "rnn", "lstm"]

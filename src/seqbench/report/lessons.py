@@ -185,14 +185,15 @@ def _memory_reading(task: str, by_length: dict[int, dict[str, list[float]]]) -> 
         if task == "adding":
             checks = []
             if "lstm" in per:
-                verdict = "meets" if max(by_length[t]["lstm"]) < 0.01 else "misses"
+                below = sum(v < 0.01 for v in by_length[t]["lstm"])
+                verdict = "target met" if below == n["lstm"] else "target missed"
                 checks.append(
-                    f"LSTM {number(per['lstm'])} over {n['lstm']} seeds ({verdict} "
-                    "the < 0.01 target on every seed)"
+                    f"LSTM {number(per['lstm'])}, below 0.01 on {below} of {n['lstm']} "
+                    f"seeds ({verdict})"
                 )
             if "rnn" in per:
-                verdict = "stays above" if min(by_length[t]["rnn"]) > 0.1 else "drops below"
-                checks.append(f"tanh RNN {number(per['rnn'])} ({verdict} 0.1)")
+                above = sum(v > 0.1 for v in by_length[t]["rnn"])
+                checks.append(f"tanh RNN {number(per['rnn'])}, above 0.1 on {above} of {n['rnn']}")
             others = [f"{m} {number(v)}" for m, v in per.items() if m not in ("lstm", "rnn")]
             lines.append(f"Adding, T={t}: " + "; ".join(checks + others) + ".")
         else:
