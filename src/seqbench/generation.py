@@ -2,7 +2,8 @@
 
 Generation is streaming (a :class:`~seqbench.streaming.Streamer`): the prompt is fed one
 character at a time and the state (RNN hidden state, Transformer KV cache) is carried, so each
-new character costs one step (O(1) for the RNNs) instead of re-running the whole prefix.
+new character costs one step (O(1) for the RNNs) instead of re-running the whole prefix. A
+Transformer reads at most its training window (``data.seq_len``) of the latest characters.
 ``prime`` and ``sample_ids`` work on batches so the exposure-bias measurement can reuse them.
 """
 
@@ -70,6 +71,18 @@ def sample_next(
     return candidates.gather(1, choice).squeeze(1)
 
 
+def context_of(task: SequenceTask) -> int | None:
+    """How many characters the model may condition on when sampling; None for no limit.
+
+    A Transformer was trained on windows of ``data.seq_len``, each its own context starting at
+    position 0: positions past that were never seen, so sampling keeps only the last seq_len
+    characters (nanoGPT's crop). A recurrent model carries its state on, as in streaming.
+    """
+    if getattr(task.backbone, "max_len", None) is None:
+        return None
+    return int(task.data_info.get("seq_len") or task.backbone.max_len)
+
+
 def sample_ids(
     task: SequenceTask,
     prompt_ids: Tensor,
@@ -78,14 +91,23 @@ def sample_ids(
     top_k: int | None,
     generator: torch.Generator,
 ) -> Tensor:
-    """Continue each prompt row (B, T) by ``chars`` sampled ids -> (B, chars)."""
-    logits, streamer = prime(task, prompt_ids)
+    """Continue each prompt row (B, T) by ``chars`` sampled ids -> (B, chars).
+
+    Within the context each new id is one streaming step; once a Transformer's window is full,
+    each new id re-reads the last ``context_of(task)`` ids in one forward pass.
+    """
+    context = context_of(task) or prompt_ids.shape[1] + chars
+    history = prompt_ids[:, -context:]
+    logits, streamer = prime(task, history)
     out = []
     for i in range(chars):
         ids = sample_next(logits, temperature, top_k, generator)
         out.append(ids)
-        if i + 1 < chars:  # the last character's logits are never needed
-            logits = streamer.push(ids)
+        if i + 1 == chars:  # the last character's logits are never needed
+            break
+        history = torch.cat([history, ids[:, None]], dim=1)[:, -context:]
+        full = streamer.position >= context
+        logits = task(history)[0][:, -1] if full else streamer.push(ids)
     return torch.stack(out, dim=1)
 
 
@@ -130,7 +152,6 @@ def generate(
     if chars < 1:
         raise ConfigError(f"chars must be >= 1, got {chars}")
     ids = encode_prompt(prompt, vocab)
-    check_length(task, ids.shape[1] + chars)
     device = next(task.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed)
     with inference(task):
