@@ -253,7 +253,10 @@ def test_wandb_mode_is_offline_without_credentials(monkeypatch, tmp_path):
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
-        ("model=lstmm", "unknown model 'lstmm'; valid choices: gru, lstm, rnn, transformer"),
+        (
+            "model=lstmm",
+            "unknown model 'lstmm'; valid choices: gru, irnn, lstm, rnn, rnn_relu, transformer",
+        ),
         ("trainer=tpu", "unknown trainer 'tpu'; valid choices: cpu, ddp, ddp_sim, gpu"),
         ("model.hidden_size=0", "model.hidden_size must be an integer >= 1 or null, got 0"),
         ("model.hidden_size=abc", "model.hidden_size must be an integer >= 1 or null"),
@@ -301,6 +304,7 @@ def test_an_existing_run_is_not_overwritten(tmp_path, raw_dir):
     assert "ckpt_path=last but" in one_line_error(missing)
 
     (run_dir / "checkpoints" / "best.ckpt").write_text("an older run's checkpoint")
+    (run_dir / "gradient_flow.csv").write_text("step,distance,norm\n999,1,0.5\n")
     replaced = run_cli(
         "seqbench.train",
         f"paths.root_dir={tmp_path}",
@@ -315,6 +319,9 @@ def test_an_existing_run_is_not_overwritten(tmp_path, raw_dir):
     assert replaced.returncode == 0, replaced.stderr[-2000:]
     assert results(run_dir)["status"] == "finished"
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
+    flow = (run_dir / "gradient_flow.csv").read_text().splitlines()
+    assert flow[0] == "step,distance,norm" and not any(row.startswith("999,") for row in flow)
+    assert sum(row.startswith("0,1,") for row in flow) == 1  # one init profile, not appended
 
 
 def test_nan_loss_fails_the_run_with_a_reason(tmp_path, raw_dir):

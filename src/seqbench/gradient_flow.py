@@ -119,6 +119,7 @@ class GradientFlowMonitor(L.Callback):
         self._last_step = step
         norms = measure(task, *self._fixed_batch(trainer, task))
         by_distance = {len(norms) - 1 - t: n for t, n in enumerate(norms)}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         new = not self.path.is_file()
         with self.path.open("a", newline="") as handle:
             writer = csv.writer(handle)

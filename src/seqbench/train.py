@@ -61,9 +61,11 @@ def check_run_dir(run_dir: Path, cfg: DictConfig) -> str | None:
                 f"{run_dir} already holds a run; resume it with ckpt_path=last, keep it and "
                 "use another seed or paths.run_dir=..., or replace it with overwrite=true"
             )
+        from seqbench.gradient_flow import CSV_NAME as GRADIENT_FLOW_CSV  # imports torch
+
         for folder in ("checkpoints", "csv"):  # overwrite was asked for: start clean
             shutil.rmtree(run_dir / folder, ignore_errors=True)
-        for file in (RESULTS, "curves.csv"):
+        for file in (RESULTS, "curves.csv", GRADIENT_FLOW_CSV):
             (run_dir / file).unlink(missing_ok=True)
     return None
 
@@ -131,7 +133,8 @@ def train(cfg: DictConfig) -> float:
     config.validate(cfg)
     run_dir = Path(cfg.paths.run_dir)
     resume = check_run_dir(run_dir, cfg)
-    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)  # a pipeline output, always
+    if not is_child_rank():  # a child made it before rank 0's check_run_dir: "already used"
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)  # a pipeline output, always
     if cfg.print_config and not is_child_rank():
         from rich import print as rich_print
 
