@@ -165,6 +165,11 @@ def test_interrupted_and_resumed_run_matches_a_straight_run(tmp_path, raw_dir):
     assert b["val"] == a["val"] and b["test"] == a["test"] and b["best_val"] == a["best_val"]
     curves = (resumed / "runs" / "shakespeare" / "gru" / "0" / "curves.csv").read_text()
     assert len(curves.splitlines()) == 21  # header + 20 validations across both processes
+    flow = [
+        (d / "runs" / "shakespeare" / "gru" / "0" / "gradient_flow.csv").read_text().splitlines()
+        for d in (straight, resumed)
+    ]
+    assert flow[1] == flow[0]  # the resumed run appended to its file, from step 0 on
 
 
 @pytest.mark.slow

@@ -119,7 +119,6 @@ class GradientFlowMonitor(L.Callback):
         self._last_step = step
         norms = measure(task, *self._fixed_batch(trainer, task))
         by_distance = {len(norms) - 1 - t: n for t, n in enumerate(norms)}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         new = not self.path.is_file()
         with self.path.open("a", newline="") as handle:
             writer = csv.writer(handle)
@@ -136,7 +135,10 @@ class GradientFlowMonitor(L.Callback):
                 logger.log_table("grad_flow/profile", ["distance", "norm"], rows, step=step)
 
     def on_train_start(self, trainer: L.Trainer, task: SequenceTask) -> None:
-        if trainer.global_step == 0:  # freshly initialised (not a resumed run)
+        if trainer.global_step == 0:  # freshly initialised: a new file; a resumed run appends
+            if trainer.is_global_zero:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.unlink(missing_ok=True)
             self.record(trainer, task)
 
     def on_train_batch_end(self, trainer, task, outputs, batch, batch_idx: int) -> None:

@@ -61,11 +61,9 @@ def check_run_dir(run_dir: Path, cfg: DictConfig) -> str | None:
                 f"{run_dir} already holds a run; resume it with ckpt_path=last, keep it and "
                 "use another seed or paths.run_dir=..., or replace it with overwrite=true"
             )
-        from seqbench.gradient_flow import CSV_NAME as GRADIENT_FLOW_CSV  # imports torch
-
         for folder in ("checkpoints", "csv"):  # overwrite was asked for: start clean
             shutil.rmtree(run_dir / folder, ignore_errors=True)
-        for file in (RESULTS, "curves.csv", GRADIENT_FLOW_CSV):
+        for file in (RESULTS, "curves.csv"):
             (run_dir / file).unlink(missing_ok=True)
     return None
 
