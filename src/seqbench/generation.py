@@ -96,18 +96,21 @@ def sample_ids(
     Within the context each new id is one streaming step; once a Transformer's window is full,
     each new id re-reads the last ``context_of(task)`` ids in one forward pass.
     """
-    context = context_of(task) or prompt_ids.shape[1] + chars
-    history = prompt_ids[:, -context:]
-    logits, streamer = prime(task, history)
+    context = context_of(task)
+    window = prompt_ids if context is None else prompt_ids[:, -context:]
+    logits, streamer = prime(task, window)
     out = []
     for i in range(chars):
         ids = sample_next(logits, temperature, top_k, generator)
         out.append(ids)
         if i + 1 == chars:  # the last character's logits are never needed
             break
-        history = torch.cat([history, ids[:, None]], dim=1)[:, -context:]
-        full = streamer.position >= context
-        logits = task(history)[0][:, -1] if full else streamer.push(ids)
+        if context is None:  # a recurrent model: its state is the whole history
+            logits = streamer.push(ids)
+            continue
+        window = torch.cat([window, ids[:, None]], dim=1)[:, -context:]
+        full = streamer.position >= context  # then read the window again from position 0
+        logits = task(window)[0][:, -1] if full else streamer.push(ids)
     return torch.stack(out, dim=1)
 
 
