@@ -1,6 +1,5 @@
 """The DVC pipeline's own checks: params.yaml names are refused before any training."""
 
-import os
 import shlex
 import shutil
 import subprocess
@@ -106,7 +105,6 @@ def test_every_training_stage_writes_where_its_command_trains(tmp_path):
         tmp_path / "params.yaml"
     )
     subprocess.run(["dvc", "init", "--no-scm", "-q"], cwd=tmp_path, check=True)
-    os.environ.pop("SEQBENCH_RAW_DIR", None)
     stages = [s for s in Repo(str(tmp_path)).index.stages if "seqbench-train" in s.cmd]
     assert {s.name.split("@")[0] for s in stages} == {
         "train", "activations", "memory", "memory-long"
