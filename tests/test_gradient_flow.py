@@ -81,6 +81,39 @@ def test_measuring_leaves_parameters_mode_and_random_state_alone():
     assert torch.equal(rng, torch.get_rng_state())
 
 
+RELU = {"activation": "relu"}
+IRNN = {"activation": "relu", "init": "identity"}
+
+
+@pytest.mark.parametrize(
+    ("model", "kwargs"), [("rnn", {}), ("rnn", RELU), ("rnn", IRNN), ("lstm", {}), ("gru", {})]
+)
+def test_never_asks_cudnn_to_differentiate_a_recurrent_module_in_eval_mode(model, kwargs):
+    """The root cause of the GPU failure, seen on a CPU: cuDNN refuses backward through an
+    RNN kernel that runs outside training mode. Every recurrent forward the probe makes with
+    gradients on must be in training mode or have cuDNN switched off."""
+    task = _adding_task(model, **kwargs)
+    task.train()
+    seen: list[tuple[bool, bool]] = []
+
+    def check(module: nn.Module, args: tuple) -> None:
+        if torch.is_grad_enabled():
+            seen.append((module.training, torch.backends.cudnn.enabled))
+
+    hooks = [
+        m.register_forward_pre_hook(check) for m in task.modules() if isinstance(m, nn.RNNBase)
+    ]
+    try:
+        gradient_flow.measure(task, *_adding_batch())
+    finally:
+        for hook in hooks:
+            hook.remove()
+    assert seen, "the probe ran no recurrent module"
+    refused = [s for s in seen if not s[0] and s[1]]
+    assert not refused, f"{len(refused)} of {len(seen)} forwards in eval mode with cuDNN on"
+    assert torch.backends.cudnn.enabled  # switched back on afterwards
+
+
 @pytest.mark.parametrize("model", ["rnn", "lstm", "gru", "transformer"])
 def test_one_norm_per_step_and_the_last_step_is_reached(model):
     norms = gradient_flow.measure(_adding_task(model), *_adding_batch())

@@ -14,7 +14,10 @@ For a sequence of length T with the loss on the final step only, ``measure`` ret
 
 Gradients are taken with ``torch.autograd.grad`` on those tensors only: parameters'
 ``.grad`` and the random number generators are untouched, so measuring during training does
-not change training. ``GradientFlowMonitor`` does it at init, every ``every_n_steps`` and at
+not change training. The probe runs in eval mode (no dropout) with cuDNN switched off: cuDNN
+refuses to differentiate its RNN kernels outside training mode ("cudnn RNN backward can only
+be called in training mode"), a limit CPU kernels do not have, so without this the probe
+worked on a CPU and stopped every recurrent run on a GPU before its first step. ``GradientFlowMonitor`` does it at init, every ``every_n_steps`` and at
 the end, appends to ``gradient_flow.csv`` and logs a summary (and a W&B table).
 """
 
@@ -73,7 +76,7 @@ def measure(task: SequenceTask, x: Tensor, y: Tensor) -> list[float]:
     was_training = task.training
     task.eval()
     try:
-        with torch.enable_grad():
+        with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
             if isinstance(task.backbone, Transformer):
                 norms = _transformer(task, x, y)
             else:
