@@ -347,6 +347,31 @@ def test_nan_loss_fails_the_run_with_a_reason(tmp_path, raw_dir):
     assert out["status"] == "failed" and "training loss is" in out["reason"]
 
 
+def test_a_deferred_loss_check_names_the_first_bad_step_and_keeps_no_bad_checkpoint(
+    tmp_path, raw_dir, monkeypatch
+):
+    """On a GPU the loss is checked every few steps (no host sync per step): the error must
+    still name the first non-finite step, and no checkpoint may hold weights from after it."""
+    from seqbench.tasks.base import SequenceTask
+
+    reasons = {}
+    for every in (1, 7):
+        monkeypatch.setattr(SequenceTask, "check_finite_every", every)
+        cfg = compose_cfg(
+            tmp_path / str(every), raw_dir, "data=adding", "model=rnn", "model.activation=relu",
+            "optimizer.lr=1e12", "task.grad_clip=null", "budget=smoke",
+            "callbacks.progress_bar=null", "budget.val_every=2",
+        )  # fmt: skip
+        with pytest.raises(FloatingPointError, match=r"lower optimizer\.lr"):
+            train(cfg)
+        run_dir = tmp_path / str(every) / "runs" / "adding" / "rnn" / "0"
+        reasons[every] = results(run_dir)["reason"]
+        for ckpt in run_dir.glob("checkpoints/*.ckpt"):
+            weights = torch.load(ckpt, weights_only=True)["state_dict"]
+            assert all(torch.isfinite(w).all() for w in weights.values()), ckpt
+    assert reasons[7] == reasons[1] and "at step" in reasons[1]
+
+
 def test_main_config_prints_as_a_tree_without_secrets(tmp_path, raw_dir):
     cfg = compose_cfg(tmp_path, raw_dir, "+logger.wandb_extra.api_key=hunter2")
     from rich.console import Console

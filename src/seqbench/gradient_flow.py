@@ -17,8 +17,10 @@ Gradients are taken with ``torch.autograd.grad`` on those tensors only: paramete
 not change training. The probe runs in eval mode (no dropout) with cuDNN switched off: cuDNN
 refuses to differentiate its RNN kernels outside training mode ("cudnn RNN backward can only
 be called in training mode"), a limit CPU kernels do not have, so without this the probe
-worked on a CPU and stopped every recurrent run on a GPU before its first step. ``GradientFlowMonitor`` does it at init, every ``every_n_steps`` and at
-the end, appends to ``gradient_flow.csv`` and logs a summary (and a W&B table).
+worked on a CPU and stopped every recurrent run on a GPU before its first step.
+
+``GradientFlowMonitor`` does it at init, every ``every_n_steps`` and at the end, appends to
+``gradient_flow.csv`` and logs a summary (and a W&B table).
 """
 
 import csv

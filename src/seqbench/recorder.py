@@ -1,5 +1,6 @@
 """A callback that keeps what a run directory must hold: validation curves against step
-and wall-clock time (curves.csv), and training throughput for metrics.json."""
+and wall-clock time (curves.csv), and training throughput for metrics.json (also logged
+per step as ``train/tokens_per_s``: the one place a step is timed)."""
 
 import csv
 import time
@@ -25,9 +26,12 @@ class RunRecorder(L.Callback):
         self._batch_started = time.perf_counter()
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx: int) -> None:
-        self.train_seconds += time.perf_counter() - self._batch_started
+        seconds = time.perf_counter() - self._batch_started
         x = batch[0]
-        self.tokens += x.shape[0] * x.shape[1] * trainer.world_size
+        tokens = x.shape[0] * x.shape[1] * trainer.world_size
+        self.train_seconds += seconds
+        self.tokens += tokens
+        module.log("train/tokens_per_s", tokens / max(seconds, 1e-9), on_step=True)
 
     def on_validation_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         if trainer.sanity_checking or not trainer.is_global_zero:

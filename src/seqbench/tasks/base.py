@@ -7,10 +7,17 @@ gets its own optimiser step. The gradient norm is measured before clipping and l
 exploding gradients are visible, not just silently clipped: steps whose norm exceeds
 ``grad_clip`` are counted, and ``clip_gradients=False`` keeps counting them but stops the
 rescaling (the clipping-off arm of the activation study).
+
+Nothing in a step waits for the device: the clipped-step count, the largest norm and the
+first non-finite loss are kept in device tensors. Reading one (``.item()``, ``float()``, an
+``if`` on a tensor) makes the host wait for a GPU to drain its queue, which cost more than a
+small model's whole step there. A CPU has no queue, so there the loss is checked every step;
+on an accelerator every ``trainer.log_every_n_steps`` steps and before every checkpoint, so
+no checkpoint ever holds weights from after a non-finite loss.
 """
 
+import inspect
 import math
-import time
 from collections.abc import Callable, Iterator
 
 import lightning as L
@@ -28,6 +35,7 @@ class SequenceTask(L.LightningModule):
     monitor = "val/loss"  # the metric that picks the best checkpoint and that sweeps optimise
     mode = "min"
     per_step_targets = True  # False: one target per sequence, read from the last step
+    check_finite_every: int | None = None  # steps between loss checks; None: see on_fit_start
 
     def __init__(
         self,
@@ -70,9 +78,11 @@ class SequenceTask(L.LightningModule):
         )
         self.val_metrics = self.build_metrics()
         self.test_metrics = self.build_metrics()
-        self._step_started = 0.0
-        self.clipped_steps = 0  # optimiser steps whose gradient norm exceeded grad_clip
-        self.max_grad_norm = 0.0
+        # device-side tallies (see the module docstring); not part of the weights
+        self.register_buffer("_clipped", torch.zeros((), dtype=torch.long), persistent=False)
+        self.register_buffer("_max_norm", torch.zeros(()), persistent=False)
+        self.register_buffer("_bad_step", torch.full((), -1, dtype=torch.long), persistent=False)
+        self.register_buffer("_bad_loss", torch.zeros(()), persistent=False)
 
     def _size_for(self, backbone: Callable, embed_dim: int, budget: int | None) -> int:
         """The hidden size whose whole model (input, backbone, head) is closest to budget."""
@@ -125,8 +135,39 @@ class SequenceTask(L.LightningModule):
                 yield x[:, piece], y if start == starts[-1] else None
 
     # --- training --------------------------------------------------------------------------
-    def on_train_batch_start(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        self._step_started = time.perf_counter()
+    @property
+    def clipped_steps(self) -> int:
+        """Optimiser steps whose gradient norm exceeded ``grad_clip``."""
+        return int(self._clipped)
+
+    @property
+    def max_grad_norm(self) -> float:
+        return float(self._max_norm)
+
+    def on_fit_start(self) -> None:
+        if self.check_finite_every is None:
+            on_cpu = self.device.type == "cpu"
+            self.check_finite_every = 1 if on_cpu else max(1, self.trainer.log_every_n_steps)
+
+    def _note_loss(self, loss: Tensor) -> None:
+        """Remember the first non-finite loss and its step, on the device; raise when due."""
+        value = loss.detach().float()
+        first = ~torch.isfinite(value) & (self._bad_step < 0)
+        self._bad_step = torch.where(
+            first, self._bad_step.new_full((), self.global_step), self._bad_step
+        )
+        self._bad_loss = torch.where(first, value, self._bad_loss)
+        if self.global_step % (self.check_finite_every or 1) == 0:
+            self.raise_if_not_finite()
+
+    def raise_if_not_finite(self) -> None:
+        """One host sync: the error for the first non-finite training loss, if there was one."""
+        step = int(self._bad_step)
+        if step >= 0:
+            raise FloatingPointError(
+                f"training loss is {float(self._bad_loss)} at step {step}; lower "
+                "optimizer.lr or set task.grad_clip (checkpoints so far are kept)"
+            )
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         x, y = batch
@@ -140,11 +181,7 @@ class SequenceTask(L.LightningModule):
             if ys is None:
                 continue
             loss = self.loss(self._outputs_for(outputs), ys)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"training loss is {loss.item()} at step {self.global_step}; lower "
-                    "optimizer.lr or set task.grad_clip (checkpoints so far are kept)"
-                )
+            self._note_loss(loss)
             optimizer.zero_grad(set_to_none=True)
             self.manual_backward(loss)
             norms.append(torch.nn.utils.clip_grad_norm_(self.parameters(), clip_at))
@@ -156,21 +193,28 @@ class SequenceTask(L.LightningModule):
         # only overwrite the previous one, and the per-step cost is what the overhead
         # benchmark (benchmarks/overhead.py) holds to 5 % of a plain PyTorch loop
         norms_ = torch.stack(norms)
-        clipped = (norms_ > limit).float()
-        self.clipped_steps += int(clipped.sum())
-        self.max_grad_norm = max(self.max_grad_norm, float(norms_.max()))
-        seconds = time.perf_counter() - self._step_started
-        tokens = x.shape[0] * x.shape[1] * self.trainer.world_size
+        clipped = norms_ > limit
+        self._clipped += clipped.sum()
+        self._max_norm = torch.maximum(self._max_norm, norms_.max().float())
         self.log("train/loss", torch.stack(losses).mean(), on_step=True, prog_bar=True)
         self.log("train/grad_norm", norms_.max(), on_step=True, on_epoch=False)
-        self.log("train/clipped", clipped.mean(), on_step=True, on_epoch=False)
-        self.log("train/tokens_per_s", tokens / max(seconds, 1e-9), on_step=True)
+        self.log("train/clipped", clipped.float().mean(), on_step=True, on_epoch=False)
 
     def configure_optimizers(self):
-        optimizer = self.optimizer_factory(self.parameters())
+        optimizer = self.optimizer_factory(self.parameters(), **self._fused_if_supported())
         if self.scheduler_factory is None:
             return optimizer
         return {"optimizer": optimizer, "lr_scheduler": self.scheduler_factory(optimizer)}
+
+    def _fused_if_supported(self) -> dict:
+        """``fused=True`` for an optimiser that offers it on this device (AdamW, Adam, SGD on
+        CUDA): one kernel for the whole update instead of one per parameter group."""
+        factory = self.optimizer_factory
+        func = getattr(factory, "func", factory)
+        keywords = getattr(factory, "keywords", {})
+        if self.device.type != "cuda" or "fused" in keywords:
+            return {}
+        return {"fused": True} if "fused" in inspect.signature(func).parameters else {}
 
     # --- evaluation ------------------------------------------------------------------------
     def _evaluate(self, batch: tuple[Tensor, Tensor], metrics: MetricCollection) -> None:
@@ -204,6 +248,7 @@ class SequenceTask(L.LightningModule):
 
     # --- exact resume ----------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict) -> None:
+        self.raise_if_not_finite()  # before the file is written: the last good one survives
         checkpoint["torch_rng_state"] = torch.get_rng_state()
         checkpoint["clipped_steps"] = self.clipped_steps
         checkpoint["max_grad_norm"] = self.max_grad_norm
@@ -211,5 +256,5 @@ class SequenceTask(L.LightningModule):
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         if "torch_rng_state" in checkpoint:
             torch.set_rng_state(checkpoint["torch_rng_state"])
-        self.clipped_steps = checkpoint.get("clipped_steps", 0)
-        self.max_grad_norm = checkpoint.get("max_grad_norm", 0.0)
+        self._clipped.fill_(checkpoint.get("clipped_steps", 0))
+        self._max_norm.fill_(checkpoint.get("max_grad_norm", 0.0))
