@@ -117,8 +117,25 @@ def validate(cfg: DictConfig) -> None:
     _int(cfg, "budget.val_every", 1)
     _int(cfg, "trainer.devices", 1)
     _choice(cfg, "trainer.precision", PRECISIONS)
+    _accelerator_present(str(OmegaConf.select(cfg, "trainer.accelerator", default="cpu")))
+    if not isinstance(cfg.get("compile", False), bool):
+        raise ConfigError(f"compile must be true or false, got {cfg.compile!r}")
     if cfg.ckpt_path is not None and not isinstance(cfg.ckpt_path, str):
         raise ConfigError(f"ckpt_path must be 'last' or a checkpoint path, got {cfg.ckpt_path!r}")
+
+
+def _accelerator_present(accelerator: str) -> None:
+    """A GPU trainer on a machine without one: say which trainer to use instead."""
+    if accelerator not in ("gpu", "cuda"):
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ConfigError(
+            f"trainer.accelerator={accelerator} but torch sees no CUDA GPU here "
+            f"(torch {torch.__version__}); use trainer=cpu, or trainer=ddp_sim for DDP "
+            "over CPU processes"
+        )
 
 
 def one_line(error: BaseException) -> str:

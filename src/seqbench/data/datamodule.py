@@ -68,6 +68,8 @@ class SnapshotDataModule(L.LightningDataModule):
         raise NotImplementedError
 
     def _loader(self, split: str, sampler: Sampler | None = None) -> DataLoader:
+        # page-locked batches copy to a GPU asynchronously (Lightning moves them non_blocking)
+        on_cuda = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
         return DataLoader(
             self.datasets[split],
             batch_size=self.batch_size,
@@ -75,6 +77,7 @@ class SnapshotDataModule(L.LightningDataModule):
             num_workers=self.num_workers,
             collate_fn=as_batch,
             persistent_workers=self.num_workers > 0,
+            pin_memory=on_cuda,
         )
 
     def train_dataloader(self) -> DataLoader:

@@ -1,0 +1,1 @@
+"""Lightning callbacks seqbench adds to every run."""
