@@ -113,6 +113,7 @@ def _stream_bench(args: argparse.Namespace) -> int:
     import torch
     from rich.progress import Progress
 
+    from seqbench.device import resolve_device
     from seqbench.streaming_bench import MODELS, measure, summary
 
     with Progress(transient=True) as progress:
@@ -121,8 +122,9 @@ def _stream_bench(args: argparse.Namespace) -> int:
         def advance(model: str, done: int) -> None:
             progress.update(bars[model], completed=done)
 
-        rows = measure(args.positions, progress=advance)
+        rows = measure(args.positions, progress=advance, device=resolve_device(args.device))
     result = {"positions": args.positions, "rows": rows, "torch": torch.__version__, "threads": 1}
+    result["device"] = args.device
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     for line in summary(rows):
@@ -137,10 +139,11 @@ def _optional_int(value: str) -> int | None:
 
 def _generate(args: argparse.Namespace) -> int:
     """Print the prompt followed by what a character LM checkpoint writes after it."""
+    from seqbench.device import resolve_device
     from seqbench.generation import generate
     from seqbench.tasks.checkpoint import load_task
 
-    task = load_task(args.ckpt)
+    task = load_task(args.ckpt, resolve_device(args.device))
     text = generate(task, args.prompt, args.chars, args.temperature, args.top_k, args.seed)
     print(args.prompt + text)
     return 0
@@ -148,11 +151,20 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _text_lessons(args: argparse.Namespace) -> int:
     """Samples and exposure-bias numbers for every trained character model, as JSON."""
+    from seqbench.device import resolve_device
     from seqbench.exposure import summary, text_lessons
 
     sampling = {"temperature": args.temperature, "top_k": args.top_k}
+    device = resolve_device(args.device)
     result = text_lessons(
-        args.runs_dir, args.data, args.seed, args.prompt, args.chars, args.raw_dir, **sampling
+        args.runs_dir,
+        args.data,
+        args.seed,
+        args.prompt,
+        args.chars,
+        args.raw_dir,
+        device,
+        **sampling,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
@@ -212,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--temperature", type=float, default=0.8)
         sub.add_argument("--top-k", type=_optional_int, default=20, help="an int, or none")
         sub.add_argument("--seed", type=int, default=0)
+    for sub in (bench, generate, text):
+        sub.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     generate.set_defaults(run=_generate)
     text.set_defaults(run=_text_lessons)
     memory = commands.add_parser("memory-data", help="the long-memory study's datasets")

@@ -94,9 +94,10 @@ def exposure_bias(
     check_length(task, length)
     size = task.data_info["vocab_size"]
     ids = encode(text, vocab)
-    real = windows_of(ids, windows, length)
+    device = next(task.parameters()).device
+    real = windows_of(ids, windows, length).to(device)
     prompts, rest = real[:, :prompt_chars], length - prompt_chars
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator(device=device).manual_seed(seed)
     with inference(task):
         free = sample_ids(task, prompts, rest, generator=generator, **FREE_RUNNING)
         nice = sample_ids(task, prompts, rest, generator=generator, **REFERENCE)
@@ -109,7 +110,7 @@ def exposure_bias(
     result["self_minus_real"] = result["self_loss"] - result["real_loss_same_positions"]
     text_uni, text_bi = ngram_counts(ids, size)
     for name, rows in (("", free), ("reference_", nice), ("floor_", real[:, prompt_chars:])):
-        uni, bi = ngram_counts(rows.numpy(), size)
+        uni, bi = ngram_counts(rows.cpu().numpy(), size)
         result[f"{name}js_unigram_bits"] = js_divergence(uni, text_uni)
         result[f"{name}js_bigram_bits"] = js_divergence(bi, text_bi)
     result["free_running_sample"] = decode(prompts[0].tolist() + free[0].tolist(), vocab)
@@ -124,7 +125,14 @@ def validation_text(data: str, raw_dir: Path) -> str:
 
 
 def text_lessons(
-    runs_dir: Path, data: str, seed: int, prompt: str, chars: int, raw_dir: Path, **sampling
+    runs_dir: Path,
+    data: str,
+    seed: int,
+    prompt: str,
+    chars: int,
+    raw_dir: Path,
+    device: str | torch.device = "cpu",
+    **sampling,
 ) -> dict:
     """Sample and exposure-bias numbers for every model's best checkpoint of (data, seed)."""
     check_sampling(sampling.get("temperature", 0.8), sampling.get("top_k", 20))
@@ -140,7 +148,7 @@ def text_lessons(
         job = progress.add_task("loading", total=len(found))
         for name, path in found.items():
             progress.update(job, description=f"{name}: sampling, measuring exposure bias")
-            task = load_task(path)
+            task = load_task(path, device)
             models[name] = {
                 "checkpoint": str(path),
                 "num_parameters": task.num_parameters,

@@ -37,13 +37,15 @@ class Streamer:
 
     ``push`` takes what one column of the task's input batch holds: token ids ``(B,)`` for
     the language model and copy tasks, features ``(B, F)`` for sensor windows and adding.
-    It returns the head output for that step, e.g. ``(B, C)`` logits or ``(B, 1)``.
+    It returns the head output for that step, e.g. ``(B, C)`` logits or ``(B, 1)``, on the
+    task's device (``device`` moves the task there first; inputs follow it).
     The task is switched to eval mode (no dropout), and steps run under inference mode
     (no autograd bookkeeping), since streaming is for prediction, not training.
     """
 
-    def __init__(self, task: SequenceTask) -> None:
-        self.task = task.eval()
+    def __init__(self, task: SequenceTask, device: str | torch.device | None = None) -> None:
+        self.task = task.eval() if device is None else task.to(device).eval()
+        self.device = next(task.parameters()).device  # pushed steps are moved here
         self.max_len: int | None = getattr(task.backbone, "max_len", None)
         self.reset()
 
@@ -72,7 +74,7 @@ class Streamer:
                 f"push got a batch of {x_t.shape[0]} but the stream carries {self._batch}; "
                 "call reset() before changing the batch size"
             )
-        features = self.task.inputs(x_t)
+        features = self.task.inputs(x_t.to(self.device, non_blocking=True))
         if features.dim() != 2:
             raise ValueError(
                 "push takes one time step: token ids (B,) or features (B, F), got input of "

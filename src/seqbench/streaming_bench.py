@@ -59,19 +59,21 @@ def measure(
     window: int = 9,
     models: tuple[str, ...] = MODELS,
     progress: Callable[[str, int], None] | None = None,
+    device: str | torch.device = "cpu",
 ) -> list[dict]:
     """Stream a batch of 1 for ``positions`` steps through each model; one row per position.
 
     Rows are kept at position 1, every ``every``-th step and the last. ``latency_ms`` is the
     median time of one ``push`` over ``window`` consecutive steps around the position (one
     step alone is at the mercy of the scheduler). ``progress(model, steps_done)`` is called
-    every ``every`` steps, outside the timed region.
+    every ``every`` steps, outside the timed region. On a GPU each timed push ends with a
+    synchronisation, so a latency is the step's work, not the time to queue it.
     """
     if positions < 1 or every < 1 or window < 1:
         raise ConfigError(
             f"positions, every and window must be >= 1, got {positions}, {every}, {window}"
         )
-    tasks = {name: build_classifier(name) for name in models}
+    tasks = {name: build_classifier(name).to(device) for name in models}
     for name, task in tasks.items():
         max_len = getattr(task.backbone, "max_len", None)
         if max_len is not None and positions > max_len:
@@ -81,7 +83,7 @@ def measure(
     torch.set_flush_denormal(True)  # tiny states would otherwise hit slow denormal arithmetic
     try:
         generator = torch.Generator().manual_seed(0)
-        x = torch.randn(1, positions, CHANNELS, generator=generator)
+        x = torch.randn(1, positions, CHANNELS, generator=generator).to(device)
         return [
             r for name, task in tasks.items() for r in _run(name, task, x, every, window, progress)
         ]
@@ -100,6 +102,7 @@ def _run(
 ) -> list[dict]:
     """Time every push of one model's stream, then summarise the kept positions."""
     streamer = Streamer(task)
+    sync = torch.cuda.synchronize if streamer.device.type == "cuda" else lambda: None
     for t in range(min(16, x.shape[1])):  # warm-up: first calls allocate and pick kernels
         streamer.push(x[:, t])
     streamer.reset()
@@ -107,8 +110,10 @@ def _run(
     seconds: list[float] = []
     state_bytes: dict[int, int] = {}
     for t in range(x.shape[1]):
+        sync()
         start = time.perf_counter()
         streamer.push(x[:, t])
+        sync()
         seconds.append(time.perf_counter() - start)
         if streamer.position in keep:
             state_bytes[streamer.position] = streamer.state_bytes()

@@ -23,8 +23,8 @@ def _resolve(dotted: str) -> type:
     return getattr(importlib.import_module(module), name)
 
 
-def load_task(path: str | Path) -> SequenceTask:
-    """The task module stored in checkpoint ``path``, in eval mode on the CPU."""
+def load_task(path: str | Path, device: str | torch.device = "cpu") -> SequenceTask:
+    """The task module stored in checkpoint ``path``, in eval mode on ``device``."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"checkpoint {path} does not exist; train a model first")
@@ -53,4 +53,4 @@ def load_task(path: str | Path) -> SequenceTask:
         clip_gradients=hparams.get("clip_gradients", True),
     )
     task.load_state_dict(state_dict)
-    return task.eval()
+    return task.to(device).eval()
