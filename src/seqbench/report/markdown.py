@@ -9,7 +9,7 @@ seeds is small enough for the gap to mean anything.
 from itertools import pairwise
 from pathlib import Path
 
-from seqbench.report.collect import DatasetResult, ModelResult, Run, metric_words
+from seqbench.report.results import DatasetResult, ModelResult, Run, metric_words
 
 KIND_WORDS = {
     "text": "character language model",

@@ -13,8 +13,8 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from seqbench.report.collect import DatasetResult, ModelResult, metric_words
 from seqbench.report.markdown import number
+from seqbench.report.results import DatasetResult, ModelResult, metric_words
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies
 MODEL_COLOURS = {"rnn": "#E69F00", "lstm": "#0072B2", "gru": "#009E73", "transformer": "#CC79A7"}
