@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 
 from seqbench.errors import SeqbenchError
-from seqbench.report import collect, markdown, wandb_report
+from seqbench.report import collect, verdicts, wandb_report
 from seqbench.report.build import write_report
 from seqbench.report.collect import DatasetResult, ModelResult, Run
 
@@ -181,7 +181,7 @@ def test_a_finished_run_with_a_nan_metric_counts_as_failed():
 
 # --- the reading ----------------------------------------------------------------------------
 def test_reading_names_the_winner_margin_and_baseline():
-    text = " ".join(markdown.reading(_result({"rnn": [0.5, 0.52], "gru": [0.8, 0.82]})))
+    text = " ".join(verdicts.reading(_result({"rnn": [0.5, 0.52], "gru": [0.8, 0.82]})))
     assert "gru wins on d with test accuracy 0.810 ± 0.014" in text
     assert "ahead of rnn (0.510 ± 0.014) by 0.300" in text
     assert "beats it by 0.610" in text
@@ -189,22 +189,22 @@ def test_reading_names_the_winner_margin_and_baseline():
 
 
 def test_reading_says_when_seed_spread_makes_the_gap_meaningless():
-    text = " ".join(markdown.reading(_result({"rnn": [0.5, 0.7], "gru": [0.55, 0.75]})))
+    text = " ".join(verdicts.reading(_result({"rnn": [0.5, 0.7], "gru": [0.55, 0.75]})))
     assert "overlap" in text and "not a meaningful difference" in text
 
 
 def test_reading_with_a_single_seed_does_not_judge_the_spread():
-    text = " ".join(markdown.reading(_result({"rnn": [0.1], "gru": [0.15]})))
+    text = " ".join(verdicts.reading(_result({"rnn": [0.1], "gru": [0.15]})))
     assert "Single seed" in text and "no spread to judge" in text
     assert "No model beats the trivial baseline (0.200)" in text
 
 
 def test_reading_lower_is_better_and_nothing_finished():
-    text = " ".join(markdown.reading(_result({"rnn": [2.0], "gru": [1.0]}, mode="min")))
+    text = " ".join(verdicts.reading(_result({"rnn": [2.0], "gru": [1.0]}, mode="min")))
     assert text.startswith("gru wins") and "lower is better" in text
     dead = _result({"rnn": []})
     dead.models[0].runs.append(_run({"model": "rnn", "status": "failed", "reason": "boom"}))
-    assert markdown.reading(dead)[0].startswith("No model finished on d")
+    assert verdicts.reading(dead)[0].startswith("No model finished on d")
 
 
 # --- the written report -----------------------------------------------------------------------

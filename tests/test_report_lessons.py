@@ -159,8 +159,8 @@ def test_memory_verdicts_follow_every_seed():
     assert "tanh RNN 0.090, above 0.1 on 0 of 1." in text
     assert "solved (> 0.99) by gru" in text
     adding = section.tables[0]
-    assert adding[1] == ["T", "rnn", "lstm"]
-    assert adding[2][0] == ["100", "0.165 ± 0.007 (n=2)", "0.003 ± 0.001 (n=2)"]
+    assert adding.header == ["T", "rnn", "lstm"]
+    assert adding.rows[0] == ["100", "0.165 ± 0.007 (n=2)", "0.003 ± 0.001 (n=2)"]
 
 
 def test_a_failed_study_run_is_named_not_averaged():
@@ -169,4 +169,4 @@ def test_a_failed_study_run_is_named_not_averaged():
                                           "study": "long_memory"})  # fmt: skip
     section = lessons.memory_section([failed, _memory_run("adding-T400", "lstm", 0, 0.001)])
     assert "adding-T400/rnn/0: training loss is nan" in " ".join(section.reading)
-    assert section.tables[0][2] == [["400", "0.001 (n=1)"]]
+    assert section.tables[0].rows == [["400", "0.001 (n=1)"]]

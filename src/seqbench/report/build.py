@@ -4,9 +4,13 @@ import datetime
 from pathlib import Path
 
 from seqbench.errors import SeqbenchError
-from seqbench.report import lessons, lessons_text, markdown
-from seqbench.report.collect import Run, find_runs, summarise
+from seqbench.report import lessons, lessons_text
+from seqbench.report.collect import find_runs, summarise
 from seqbench.report.html import render_html
+from seqbench.report.markdown import render_markdown
+from seqbench.report.page import Lesson, build_page
+from seqbench.report.results import DatasetResult, Run
+from seqbench.report.verdicts import winner
 
 HTML_NAME, MARKDOWN_NAME = "comparison.html", "comparison.md"
 
@@ -18,11 +22,11 @@ def _write(path: Path, text: str) -> None:
     partial.replace(path)
 
 
-def headline(results: list) -> list[dict]:
+def headline(results: list[DatasetResult]) -> list[dict]:
     """One row per (dataset, model): the numbers of the results tables, for callers."""
     rows = []
     for result in results:
-        best = markdown.winner(result)
+        best = winner(result)
         for model in result.models:
             rows.append(
                 {
@@ -44,7 +48,7 @@ def headline(results: list) -> list[dict]:
     return rows
 
 
-def lesson_sections(runs: list[Run], lessons_dir: Path) -> list[lessons.Section]:
+def lesson_sections(runs: list[Run], lessons_dir: Path) -> list[Lesson]:
     """The RNN lessons: gradient flow (comparison datasets, and the study's longest adding
     task), the long-memory and activation studies, generated text and streaming."""
     compare = [run for run in runs if not run.metrics.get("study")]
@@ -90,15 +94,14 @@ def write_report(
     sections = lesson_sections(runs, Path(lessons_dir) if lessons_dir else out_dir / "lessons")
     generated = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     html_path, markdown_path = out_dir / HTML_NAME, out_dir / MARKDOWN_NAME
-    page = render_html(results, runs_dir, generated, sections)
-    text = markdown.render_markdown(results, runs_dir, generated, sections)
+    page = build_page(results, runs_dir, generated, sections)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        _write(html_path, page)
-        _write(markdown_path, text)
+        _write(html_path, render_html(page))
+        _write(markdown_path, render_markdown(page))
     except OSError as error:
         raise SeqbenchError(f"cannot write the report into {out_dir}: {error.strerror}") from error
-    winners = {r.data: (w.model if (w := markdown.winner(r)) else None) for r in results}
+    winners = {r.data: (w.model if (w := winner(r)) else None) for r in results}
     return {
         "html": html_path,
         "markdown": markdown_path,

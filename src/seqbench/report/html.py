@@ -7,12 +7,9 @@ which the browser test catches. Tables and figures carry classes and data-attrib
 """
 
 from html import escape
-from pathlib import Path
 
-from seqbench.report import markdown as words
-from seqbench.report.collect import DatasetResult
-from seqbench.report.lessons import Section
-from seqbench.report.plots import bars_svg, curves_svg
+from seqbench.report.page import DatasetPage, Figure, Lesson, Page
+from seqbench.report.tables import Table
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 CSS = """
@@ -55,14 +52,18 @@ details summary { cursor: pointer; color: var(--muted); margin: 6px 0; }
 """
 
 
-def _cells(row: list[str], numeric: set[int]) -> str:
-    return "".join(
-        f'<td class="num">{escape(c)}</td>' if i in numeric else f"<td>{escape(c)}</td>"
-        for i, c in enumerate(row)
-    )
+def _cells(row: list[str], numeric: frozenset[int], classes: dict[int, str] | None = None) -> str:
+    """<td>s; a column's class from `classes`, else "num" for numeric columns."""
+    cells = []
+    for i, text in enumerate(row):
+        css = (classes or {}).get(i) or ("num" if i in numeric else "")
+        cells.append(
+            f'<td class="{css}">{escape(text)}</td>' if css else f"<td>{escape(text)}</td>"
+        )
+    return "".join(cells)
 
 
-def _head(header: list[str], numeric: set[int]) -> str:
+def _head(header: list[str], numeric: frozenset[int]) -> str:
     cells = "".join(
         f'<th class="num" scope="col">{escape(h)}</th>'
         if i in numeric
@@ -72,171 +73,141 @@ def _head(header: list[str], numeric: set[int]) -> str:
     return f"<thead><tr>{cells}</tr></thead>"
 
 
-def summary_table(results: list[DatasetResult]) -> str:
-    numeric = {4, 5}
-    body = "".join(f"<tr>{_cells(r, numeric)}</tr>" for r in words.summary_rows(results))
-    head = _head(words.SUMMARY_HEADER, numeric)
-    return f'<table class="summary" id="summary-table">{head}<tbody>{body}</tbody></table>'
+def _table(table: Table, attributes: str, rows: list[str]) -> str:
+    head = _head(table.header, table.numeric)
+    return f"<table {attributes}>{head}<tbody>{''.join(rows)}</tbody></table>"
 
 
-def results_table(result: DatasetResult) -> str:
-    numeric = {1, 2, 3, 4, 5}
-    best = words.winner(result) if len(result.ranked) > 1 else None
-    body = []
-    for model, row in zip(result.models, words.results_rows(result), strict=True):
-        css = "best" if model is best else ("failed" if model.mean is None else "")
-        status = f'<td class="status-{"failed" if model.mean is None else "ok"}">'
-        cells = _cells(row[:-1], numeric) + f"{status}{escape(row[-1])}</td>"
-        body.append(f'<tr class="{css}" data-model="{escape(model.model)}">{cells}</tr>')
-    if result.baseline_applies:
-        row = ["trivial baseline", words.number(result.baseline), "", "", "", "", ""]
-        body.append(f'<tr class="baseline">{_cells(row, numeric)}</tr>')
-    head = _head(words.results_header(result), numeric)
-    data = escape(result.data)
-    return (
-        f'<table class="results" data-dataset="{data}">{head}<tbody>{"".join(body)}</tbody></table>'
-    )
+def summary_table(table: Table) -> str:
+    rows = [f"<tr>{_cells(row, table.numeric)}</tr>" for row in table.rows]
+    return _table(table, 'class="summary" id="summary-table"', rows)
 
 
-def runs_table(result: DatasetResult, base: Path) -> str:
-    numeric = {1, 3, 4, 5, 6}
-    body = []
-    for run, row in zip(result.runs, words.run_rows(result, base), strict=True):
-        status = f'<td class="status-{escape(run.status)}">{escape(row[2])}</td>'
-        why = f'<td class="why{"" if run.reason else " mono"}">{escape(row[7])}</td>'
-        cells = _cells(row[:2], {1}) + status + _cells(row[3:7], {0, 1, 2, 3}) + why
-        body.append(f'<tr data-status="{escape(run.status)}">{cells}</tr>')
-    head = _head(words.RUN_HEADER, numeric)
-    return (
-        f'<table class="runs" data-dataset="{escape(result.data)}">{head}'
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+def results_table(table: Table, data: str) -> str:
+    """Best and failed models marked by class, the baseline row set apart."""
+    rows = []
+    for row, state, model in zip(table.rows, table.states, table.models, strict=True):
+        if state == "baseline":
+            rows.append(f'<tr class="baseline">{_cells(row, table.numeric)}</tr>')
+            continue
+        status = {len(row) - 1: f"status-{'failed' if state == 'failed' else 'ok'}"}
+        css = state if state in ("best", "failed") else ""
+        cells = _cells(row, table.numeric, status)
+        rows.append(f'<tr class="{css}" data-model="{escape(model)}">{cells}</tr>')
+    return _table(table, f'class="results" data-dataset="{escape(data)}"', rows)
 
 
-def provenance_table(result: DatasetResult) -> str:
+def runs_table(table: Table, data: str) -> str:
+    """Each run's status as a class; a failure's reason in prose, a directory in mono."""
+    rows = []
+    for row, status in zip(table.rows, table.states, strict=True):
+        why = "why mono" if status == "finished" else "why"
+        classes = {2: f"status-{escape(status)}", len(row) - 1: why}
+        cells = _cells(row, table.numeric, classes)
+        rows.append(f'<tr data-status="{escape(status)}">{cells}</tr>')
+    return _table(table, f'class="runs" data-dataset="{escape(data)}"', rows)
+
+
+def provenance_table(section: DatasetPage) -> str:
     rows = "".join(
         f'<tr><th scope="row">{escape(k)}</th><td class="{"mono" if k == "content hash" else ""}"'
         f">{escape(v)}</td></tr>"
-        for k, v in words.provenance_rows(result.provenance)
+        for k, v in section.provenance
     )
-    return f'<table class="provenance" data-dataset="{escape(result.data)}">{rows}</table>'
+    return f'<table class="provenance" data-dataset="{escape(section.data)}">{rows}</table>'
 
 
-def config_block(result: DatasetResult) -> str:
-    shared, differs = words.config_split(result.runs)
-    if not shared and not differs:
+def config_block(section: DatasetPage) -> str:
+    table = section.config
+    if table is None:
         return '<p class="note">No run recorded its configuration.</p>'
-    rows = "".join(
-        f"<tr><td>{escape(words.run_label(run))}</td><td class='mono'>"
-        + escape(", ".join(f"{k}={v}" for k, v in diff.items()) or "(same as shared)")
-        + "</td></tr>"
-        for run, diff in differs.items()
-    )
-    head = '<thead><tr><th scope="col">run</th><th scope="col">settings that differ</th></tr>'
-    table = f'<table class="config" data-dataset="{escape(result.data)}">{head}</thead>{rows}'
-    shared_text = "\n".join(f"{k}: {v}" for k, v in shared.items())
+    rows = [f"<tr>{_cells(row, frozenset(), {1: 'mono'})}</tr>" for row in table.rows]
+    shared = "\n".join(f"{k}: {v}" for k, v in section.shared.items())
     return (
-        f"{table}</table><details><summary>settings all {len(differs)} runs share "
-        f"({len(shared)})</summary><pre>{escape(shared_text)}</pre></details>"
+        _table(table, f'class="config" data-dataset="{escape(section.data)}"', rows)
+        + f"<details><summary>{escape(section.shared_title)} ({len(section.shared)})</summary>"
+        f"<pre>{escape(shared)}</pre></details>"
     )
 
 
-def figure(kind: str, result: DatasetResult, svg: str, caption: str) -> str:
+def figure(fig: Figure, css: str, attributes: str) -> str:
+    wide = " data-wide" if fig.wide else ""
     return (
-        f'<figure class="plot" data-kind="{kind}" data-dataset="{escape(result.data)}">'
-        f"{svg}<figcaption>{escape(caption)}</figcaption></figure>"
+        f'<figure class="{css}" {attributes}{wide}>{fig.svg}'
+        f"<figcaption>{escape(fig.caption)}</figcaption></figure>"
     )
 
 
-def dataset_section(result: DatasetResult, runs_dir: Path) -> str:
-    kind = words.KIND_WORDS.get(result.kind, result.kind or "task")
-    slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in result.data)
-    bars = figure(
-        "bars",
-        result,
-        bars_svg(result),
-        f"Test {words.metric_words(result.monitor, result.kind)} per model: mean over seeds, "
-        "error bars ±1 std; dashed: the trivial baseline.",
-    )
-    curves = figure(
-        "curves",
-        result,
-        curves_svg(result),
-        f"Validation {words.metric_words(result.monitor, result.kind)} during training, "
-        "against optimiser steps and wall-clock seconds; thin lines are single seeds.",
+def dataset_section(section: DatasetPage, runs_dir: str) -> str:
+    data = escape(section.data)
+    slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in section.data)
+    plots = "".join(
+        figure(fig, "plot", f'data-kind="{fig.kind}" data-dataset="{data}"')
+        for fig in section.figures
     )
     return f"""
-<section class="dataset" id="data-{slug}" data-dataset="{escape(result.data)}">
-<h2>{escape(result.data)} <small>{escape(kind)} · main metric: {escape(result.label())},
-{escape(result.better)}</small></h2>
-<p class="reading">{escape(" ".join(words.reading(result)))}</p>
-{results_table(result)}
-<div class="plots">{bars}{curves}</div>
-<h3>Runs <small class="note">(directories under {escape(str(runs_dir))})</small></h3>
-{runs_table(result, runs_dir)}
+<section class="dataset" id="data-{slug}" data-dataset="{data}">
+<h2>{data} <small>{escape(section.subtitle)}</small></h2>
+<p class="reading">{escape(" ".join(section.reading))}</p>
+{results_table(section.results, section.data)}
+<div class="plots">{plots}</div>
+<h3>Runs <small class="note">(directories under {escape(runs_dir)})</small></h3>
+{runs_table(section.runs, section.data)}
 <h3>Data provenance</h3>
-{provenance_table(result)}
+{provenance_table(section)}
 <h3>Configuration</h3>
-{config_block(result)}
+{config_block(section)}
 </section>"""
 
 
-def lesson_section(section: Section) -> str:
+def lesson_section(lesson: Lesson) -> str:
     """A lesson: its reading, tables, figures and text samples."""
+    key = lesson.key
     tables = "".join(
-        (f"<h3>{escape(caption)}</h3>" if caption else "")
-        + f'<table class="lesson" data-lesson="{section.key}">{_head(header, set())}<tbody>'
-        + "".join(f"<tr>{_cells(row, set())}</tr>" for row in rows)
-        + "</tbody></table>"
-        for caption, header, rows in section.tables
+        (f"<h3>{escape(table.caption)}</h3>" if table.caption else "")
+        + _table(
+            table,
+            f'class="lesson" data-lesson="{key}"',
+            [f"<tr>{_cells(row, table.numeric)}</tr>" for row in table.rows],
+        )
+        for table in lesson.tables
     )
-    wide = " data-wide" if section.key == "streaming" else ""
-    figures = "".join(
-        f'<figure class="lesson" data-lesson="{section.key}"{wide}>{svg}'
-        f"<figcaption>{escape(caption)}</figcaption></figure>"
-        for svg, caption in section.figures
-    )
+    figures = "".join(figure(fig, "lesson", f'data-lesson="{key}"') for fig in lesson.figures)
     samples = "".join(
         f'<h3>{escape(label)}</h3><pre class="sample">{escape(text)}</pre>'
-        for label, text in section.samples
+        for label, text in lesson.samples
     )
-    reading = "".join(f'<p class="reading">{escape(line)}</p>' for line in section.reading if line)
+    reading = "".join(f'<p class="reading">{escape(line)}</p>' for line in lesson.reading if line)
     return f"""
-<section class="lesson" id="lesson-{section.key}" data-lesson="{section.key}">
-<h2>{escape(section.title)}</h2>
+<section class="lesson" id="lesson-{key}" data-lesson="{key}">
+<h2>{escape(lesson.title)}</h2>
 {reading}{tables}<div class="plots">{figures}</div>{samples}
 </section>"""
 
 
-def render_html(
-    results: list[DatasetResult], runs_dir: Path, generated: str, lessons: list[Section] = ()
-) -> str:
-    runs = [run for result in results for run in result.runs]
-    good = sum(run.ok for run in runs)
-    sections = "".join(dataset_section(result, runs_dir) for result in results)
-    sections += "".join(lesson_section(section) for section in lessons)
+def render_html(page: Page) -> str:
+    sections = "".join(dataset_section(section, page.runs_dir) for section in page.datasets)
+    sections += "".join(lesson_section(lesson) for lesson in page.lessons)
     return f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>seqbench: model comparison</title>
+<title>{escape(page.title)}</title>
 <style>{CSS}</style>
 </head>
 <body>
 <main>
 <header>
-<h1>seqbench: model comparison</h1>
-<p class="meta">Runs from <code>{escape(str(runs_dir))}</code>: {len(runs)} runs, {good} finished,
-{len(runs) - good} failed or unfinished. Generated {escape(generated)}.</p>
+<h1>{escape(page.title)}</h1>
+<p class="meta">Runs from <code>{escape(page.runs_dir)}</code>: {escape(page.tally)}.
+Generated {escape(page.generated)}.</p>
 </header>
 <section id="summary">
 <h2>Summary</h2>
-{summary_table(results)}
-<p class="note">Main metric: the test value of the metric that picked each run's best
-checkpoint. Mean ± sample standard deviation over seeds; failed runs are listed, never
-averaged.</p>
+{summary_table(page.summary)}
+<p class="note">{escape(page.note)}</p>
 </section>
 {sections}
 </main>

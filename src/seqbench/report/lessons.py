@@ -1,36 +1,27 @@
 """The RNN lessons as report sections: gradient flow, long memory, activations and clipping.
 
-Each builder reads what training wrote (metrics.json, gradient_flow.csv) and returns a
-:class:`Section` (reading, tables, figures) that both the HTML and the Markdown report
-render, or None when its runs are absent. The text-generation and streaming lessons come
+Each builder reads what training wrote (metrics.json, gradient_flow.csv) and returns a page
+Lesson (reading, tables, figures) that both the HTML and the Markdown report render, or None
+when its runs are absent. The text-generation and streaming lessons come
 from their JSON files in :mod:`seqbench.report.lessons_text`.
 """
 
 import csv
-import math
 import re
 import statistics
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from seqbench.gradient_flow import CSV_NAME, slope
 from seqbench.report import lesson_plots
-from seqbench.report.collect import Run, model_rank
-from seqbench.report.markdown import number
+from seqbench.report.formatting import MISSING, number, spread
+from seqbench.report.page import Figure, Lesson
+from seqbench.report.results import Run, finite, model_rank
+from seqbench.report.tables import Table
+from seqbench.report.verdicts import memory_verdicts
 
 COPY_CHANCE = 1 / 8  # recall accuracy of guessing one of the 8 symbols
 ADDING_BASELINE = 1 / 6
 _STUDY_DATA = re.compile(r"^(adding|copy)-T(\d+)$")
-
-
-@dataclass
-class Section:
-    key: str
-    title: str
-    reading: list[str]
-    tables: list[tuple[str, list[str], list[list[str]]]] = field(default_factory=list)
-    figures: list[tuple[str, str]] = field(default_factory=list)  # (svg, caption)
-    samples: list[tuple[str, str]] = field(default_factory=list)  # (label, text)
 
 
 def read_profiles(run: Run) -> dict[str, list[tuple[float, float]]]:
@@ -59,11 +50,11 @@ def slope_text(profile: list[tuple[float, float]] | None) -> str:
     """The fitted decay as "×10^k per 10 steps"; "vanished" when nothing is left to fit."""
     value = slope(dict(profile)) if profile else None
     if value is None:
-        return "vanished" if profile else "–"
+        return "vanished" if profile else MISSING
     return f"×10^{10 * value:+.2f} / 10 steps"
 
 
-def gradient_flow_section(panels: dict[str, list[Run]]) -> Section | None:
+def gradient_flow_section(panels: dict[str, list[Run]]) -> Lesson | None:
     """One figure per dataset: every model's profile at init and trained (first seed)."""
     rows, figures = [], []
     for name, runs in panels.items():
@@ -80,7 +71,8 @@ def gradient_flow_section(panels: dict[str, list[Run]]) -> Section | None:
             init = slope_text(found.get("init"))
             rows.append([name, model, init, slope_text(found["trained"]), number(ratio)])
         figures.append(
-            (
+            Figure(
+                "gradient-flow",
                 lesson_plots.gradient_flow_svg(name, profiles),
                 f"{name}: gradient norm reaching back from the loss at the last step; dashed "
                 "at initialisation, solid after training (log scale).",
@@ -103,8 +95,8 @@ def gradient_flow_section(panels: dict[str, list[Run]]) -> Section | None:
         ),
     ]
     header = ["data", "model", "decay at init", "decay trained", "‖∂L/∂h‖ far / near (trained)"]
-    return Section(
-        "gradient-flow", "Gradient flow through time", reading, [("", header, rows)], figures
+    return Lesson(
+        "gradient-flow", "Gradient flow through time", reading, [Table(header, rows)], figures
     )
 
 
@@ -119,19 +111,19 @@ def _memory_metric(task: str) -> tuple[str, str, bool]:
 
 
 def _score(run: Run, key: str) -> float | None:
+    """A study run's test value of `key` (not its monitor's), if it finished with one."""
     value = (run.metrics.get("test") or {}).get(key)
-    ok = run.metrics.get("status") == "finished" and isinstance(value, int | float)
-    return float(value) if ok and math.isfinite(value) else None
+    return float(value) if run.metrics.get("status") == "finished" and finite(value) else None
 
 
 def _cell(values: list[float]) -> str:
     if not values:
-        return "–"
-    spread = f" ± {number(statistics.stdev(values))}" if len(values) > 1 else ""
-    return f"{number(statistics.fmean(values))}{spread} (n={len(values)})"
+        return MISSING
+    std = statistics.stdev(values) if len(values) > 1 else None
+    return f"{spread(statistics.fmean(values), std)} (n={len(values)})"
 
 
-def memory_section(runs: list[Run]) -> Section | None:
+def memory_section(runs: list[Run]) -> Lesson | None:
     """Final metric against T for adding and copy, with the trivial baselines."""
     grid: dict[str, dict[int, dict[str, list[float]]]] = {}
     failed = []
@@ -146,14 +138,14 @@ def memory_section(runs: list[Run]) -> Section | None:
         grid.setdefault(task, {}).setdefault(length, {}).setdefault(run.model, []).append(value)
     if not grid and not failed:
         return None
-    section = Section("long-memory", "Long-memory study: adding and copy against T", [])
+    section = Lesson("long-memory", "Long-memory study: adding and copy against T", [])
     for task, by_length in sorted(grid.items()):
         _, label, log = _memory_metric(task)
         models = sorted({m for per in by_length.values() for m in per}, key=model_rank)
         rows = [
             [str(t), *(_cell(by_length[t].get(m, [])) for m in models)] for t in sorted(by_length)
         ]
-        section.tables.append((f"{task}: {label}", ["T", *models], rows))
+        section.tables.append(Table(["T", *models], rows, caption=f"{task}: {label}"))
         series = {
             m: [
                 (t, statistics.fmean(v), statistics.stdev(v) if len(v) > 1 else 0.0)
@@ -165,52 +157,23 @@ def memory_section(runs: list[Run]) -> Section | None:
         baseline = ADDING_BASELINE if task == "adding" else COPY_CHANCE
         base_words = "predict the mean, 1/6" if task == "adding" else "chance, 1/8"
         section.figures.append(
-            (
+            Figure(
+                "memory",
                 lesson_plots.memory_svg(task, label, series, baseline, log),
                 f"{task}: mean ± std over seeds against T; dashed: the trivial baseline "
                 f"({base_words}).",
             )
         )
-        section.reading += _memory_reading(task, by_length)
+        section.reading += memory_verdicts(task, by_length)
     section.reading += [f"Failed or unfinished: {'; '.join(failed)}."] if failed else []
     return section
 
 
-def _memory_reading(task: str, by_length: dict[int, dict[str, list[float]]]) -> list[str]:
-    """The claims the study tests, each checked against the numbers."""
-    lines = []
-    for t in sorted(by_length):
-        per = {m: statistics.fmean(v) for m, v in by_length[t].items()}
-        n = {m: len(v) for m, v in by_length[t].items()}
-        if task == "adding":
-            checks = []
-            if "lstm" in per:
-                below = sum(v < 0.01 for v in by_length[t]["lstm"])
-                verdict = "target met" if below == n["lstm"] else "target missed"
-                checks.append(
-                    f"LSTM {number(per['lstm'])}, below 0.01 on {below} of {n['lstm']} "
-                    f"seeds ({verdict})"
-                )
-            if "rnn" in per:
-                above = sum(v > 0.1 for v in by_length[t]["rnn"])
-                checks.append(f"tanh RNN {number(per['rnn'])}, above 0.1 on {above} of {n['rnn']}")
-            others = [f"{m} {number(v)}" for m, v in per.items() if m not in ("lstm", "rnn")]
-            lines.append(f"Adding, T={t}: " + "; ".join(checks + others) + ".")
-        else:
-            solved = [m for m, v in per.items() if v > 0.99]
-            lines.append(
-                f"Copy, T={t}: recall accuracy "
-                + ", ".join(f"{m} {number(v)}" for m, v in per.items())
-                + (f"; solved (> 0.99) by {', '.join(solved)}." if solved else "; none solved.")
-            )
-    return lines
-
-
-def activations_section(runs: list[Run]) -> Section | None:
+def activations_section(runs: list[Run]) -> Lesson | None:
     """tanh vs ReLU vs IRNN, clipping on/off: explosions counted, results and failures."""
     if not runs:
         return None
-    section = Section(
+    section = Lesson(
         "activations",
         "Activations, initialisation and gradient clipping",
         [
@@ -236,7 +199,7 @@ def activations_section(runs: list[Run]) -> Section | None:
                     "on" if clip else "off",
                     str(run.seed),
                     result,
-                    f"{clipped} / {steps}" if share is not None else "–",
+                    f"{clipped} / {steps}" if share is not None else MISSING,
                     number(run.metrics.get("max_grad_norm")),
                     init,
                 ]
@@ -250,9 +213,10 @@ def activations_section(runs: list[Run]) -> Section | None:
             "max ‖g‖",
             "gradient decay at init",
         ]
-        section.tables.append((data, header, rows))
+        section.tables.append(Table(header, rows, caption=data))
         section.figures.append(
-            (
+            Figure(
+                "activations",
                 lesson_plots.activations_svg(data, plotted),
                 f"{data}: share of optimiser steps whose gradient norm exceeded task.grad_clip.",
             )

@@ -5,9 +5,10 @@ import json
 from pathlib import Path
 
 from seqbench.report import lesson_plots
-from seqbench.report.collect import model_rank
-from seqbench.report.lessons import Section
-from seqbench.report.markdown import number
+from seqbench.report.formatting import number
+from seqbench.report.page import Figure, Lesson
+from seqbench.report.results import model_rank
+from seqbench.report.tables import Table
 
 TEXT_FILE, STREAMING_FILE = "text.json", "streaming.json"
 
@@ -31,14 +32,14 @@ COLUMNS = {  # exposure.py's keys -> table headers
 }
 
 
-def exposure_section(lessons_dir: Path) -> Section | None:
+def exposure_section(lessons_dir: Path) -> Lesson | None:
     found = _load(Path(lessons_dir) / TEXT_FILE)
     if not found or not found.get("models"):
         return None
     models = dict(sorted(found["models"].items(), key=lambda item: model_rank(item[0])))
     rows = [[name, *(number(v.get(k)) for k in COLUMNS)] for name, v in models.items()]
     prompt = found.get("prompt", "")
-    section = Section(
+    section = Lesson(
         "exposure-bias",
         "Teacher forcing, exposure bias and generated text",
         [
@@ -52,14 +53,15 @@ def exposure_section(lessons_dir: Path) -> Section | None:
             _bias_reading(models),
         ],
         [
-            (
-                f"{found.get('data', '')}, seed {found.get('seed', '')}",
+            Table(
                 ["model", *COLUMNS.values()],
                 rows,
+                caption=f"{found.get('data', '')}, seed {found.get('seed', '')}",
             )
         ],
         [
-            (
+            Figure(
+                "exposure",
                 lesson_plots.exposure_svg(models),
                 "Loss on real text under teacher forcing vs "
                 "loss on the model's own free-running samples.",
@@ -88,7 +90,7 @@ def _bias_reading(models: dict[str, dict]) -> str:
     return ("Bigram drift of free-running text: " + "; ".join(parts) + ".") if parts else ""
 
 
-def streaming_section(lessons_dir: Path) -> Section | None:
+def streaming_section(lessons_dir: Path) -> Lesson | None:
     found = _load(Path(lessons_dir) / STREAMING_FILE)
     rows = (found or {}).get("rows") or []
     if not rows:
@@ -106,7 +108,7 @@ def streaming_section(lessons_dir: Path) -> Section | None:
             ]
         )
     positions = rows[-1]["position"]
-    return Section(
+    return Lesson(
         "streaming",
         "Streaming: one time step at a time",
         [
@@ -117,17 +119,19 @@ def streaming_section(lessons_dir: Path) -> Section | None:
             "(tested). Batch 1, one CPU thread.",
         ],
         [
-            (
-                f"positions 1 → {positions}",
+            Table(
                 ["model", "parameters", "latency per step (ms)", "state (bytes)"],
                 table,
+                caption=f"positions 1 → {positions}",
             )
         ],
         [
-            (
+            Figure(
+                "streaming",
                 lesson_plots.streaming_svg(rows),
                 "Per-step latency (median of 9 steps) and state "
                 "memory against the position in the stream.",
+                wide=True,
             )
         ],
     )

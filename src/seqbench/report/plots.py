@@ -13,8 +13,14 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from seqbench.report.collect import DatasetResult, ModelResult, metric_words
-from seqbench.report.markdown import number
+from seqbench.report.formatting import spread
+from seqbench.report.results import (
+    STEP_AXIS,
+    TIME_AXIS,
+    DatasetResult,
+    ModelResult,
+    metric_words,
+)
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies
 MODEL_COLOURS = {"rnn": "#E69F00", "lstm": "#0072B2", "gru": "#009E73", "transformer": "#CC79A7"}
@@ -121,8 +127,8 @@ def curves_svg(result: DatasetResult) -> str:
                     color="#777777",
                 )
         by_step.xaxis.set_major_locator(MaxNLocator(integer=True))
-        by_step.set_xlabel("training step")
-        by_time.set_xlabel("wall-clock time (s)")
+        by_step.set_xlabel(STEP_AXIS)
+        by_time.set_xlabel(TIME_AXIS)
         by_step.set_ylabel(f"{result.label('val')}\n({result.better})")
         by_step.set_title("vs training step", fontsize=10)
         by_time.set_title("vs wall-clock time", fontsize=10)
@@ -137,10 +143,6 @@ def curves_svg(result: DatasetResult) -> str:
             )
         svg = to_svg(fig, f"curves-{_slug(result.data)}")
     return svg
-
-
-def _value_text(model: ModelResult) -> str:
-    return number(model.mean) + ("" if model.std is None else f" ± {number(model.std)}")
 
 
 def bars_svg(result: DatasetResult) -> str:
@@ -167,7 +169,7 @@ def bars_svg(result: DatasetResult) -> str:
             top = model.mean + error
             tops.append(top)
             ax.annotate(
-                _value_text(model),
+                spread(model.mean, model.std),
                 (x, top),
                 xytext=(0, 3),
                 textcoords="offset points",

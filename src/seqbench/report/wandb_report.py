@@ -2,8 +2,10 @@
 
 The panels mirror the HTML report: validation metrics over ``trainer/global_step`` (the
 step WandbLogger logs against) and over wall-clock time, and the test metrics as bars,
-with the group's runs grouped by model (mean line, ±1 std band). Building the Report
-object needs no network, so it is unit-tested offline; saving needs a login and the server.
+with the group's runs grouped by model (mean line, ±1 std band). The numbers live on the
+W&B server, so only the page model's names are shared: title, model list, metric order and
+axis labels. Building the Report object needs no network, so it is unit-tested offline;
+saving needs a login and the server.
 """
 
 import netrc
@@ -14,10 +16,12 @@ from urllib.parse import urlparse
 
 from seqbench.config import one_line
 from seqbench.errors import SeqbenchError
+from seqbench.report.page import MODELS_COMPARED, TITLE
+from seqbench.report.results import METRIC_WORDS, STEP_AXIS, TIME_AXIS
 
 # seqbench-train logs the composed config under the W&B config key "config"
 MODEL_KEY = "config.config.model.name"
-METRIC_ORDER = ("loss", "acc", "mse", "f1", "recall_acc", "bpc", "perplexity")
+METRIC_ORDER = tuple(METRIC_WORDS)
 GRID_WIDTH, PANEL_WIDTH, PANEL_HEIGHT = 24, 8, 6
 
 
@@ -56,7 +60,7 @@ def build_panels(metrics: Sequence[str]) -> list:
             title=f"{metric} vs step",
             x="trainer/global_step",
             y=[metric],
-            title_x="training step",
+            title_x=STEP_AXIS,
             title_y=metric,
             **grouped,
         )
@@ -68,7 +72,7 @@ def build_panels(metrics: Sequence[str]) -> list:
                 title=f"{val[0]} vs wall-clock time",
                 x="RelativeTime(Wall)",
                 y=[val[0]],
-                title_x="wall-clock time (s)",
+                title_x=TIME_AXIS,
                 title_y=val[0],
                 **grouped,
             )
@@ -97,11 +101,11 @@ def build_report(entity: str, project: str, group: str, metrics: Sequence[str]):
     return wr.Report(
         entity=entity,
         project=project,
-        title=f"seqbench: {group} — rnn vs lstm vs gru vs transformer",
+        title=f"seqbench: {group} — {MODELS_COMPARED}",
         description=f"Runs of W&B group {group!r}, grouped by model; built by seqbench report.",
         width="fluid",
         blocks=[
-            wr.H1(text=f"seqbench comparison: {group}"),
+            wr.H1(text=f"{TITLE} — group {group}"),
             wr.P(
                 text=(
                     f"{summary}Lines are the mean over each model's seeds with a ±1 std band; "

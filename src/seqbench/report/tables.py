@@ -1,0 +1,116 @@
+"""The report's tables as plain text cells, built once for every rendering: the summary, one
+dataset's results (with its baseline row and best model marked), its runs and their settings."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seqbench.report.formatting import MISSING, count, mean_std, number, seconds, seeds_text
+from seqbench.report.provenance import config_split, run_label, settings_text, where
+from seqbench.report.results import DatasetResult, Run
+from seqbench.report.verdicts import best_marked
+
+BASELINE = "trivial baseline"
+SUMMARY_HEADER = ["dataset", "main metric", "winner", "runner-up", "gap", BASELINE]
+RUN_HEADER = ["model", "seed", "status", "test", "best val", "steps", "time", "directory or reason"]
+CONFIG_HEADER = ["run", "settings that differ"]
+
+
+@dataclass
+class Table:
+    """Rows of text cells. `states` (per row, or empty) say what a row is: "best", "failed",
+    "ok" or "baseline" in a results table, the run's status in a runs table; `models` name
+    each results row's model. Renderers style by them; the cells already say it in words."""
+
+    header: list[str]
+    rows: list[list[str]]
+    caption: str = ""
+    numeric: frozenset[int] = frozenset()  # columns of numbers (right-aligned in HTML)
+    states: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+
+
+def summary_table(results: list[DatasetResult]) -> Table:
+    """One row per dataset: winner, runner-up, the gap between them and the baseline."""
+    rows = []
+    for result in results:
+        ranked = result.ranked
+        best = ranked[0] if ranked else None
+        second = ranked[1] if len(ranked) > 1 else None
+        rows.append(
+            [
+                result.data,
+                f"{result.label()}, {result.better}",
+                f"{best.model} ({mean_std(best)})" if best else "none finished",
+                f"{second.model} ({mean_std(second)})" if second else MISSING,
+                number(abs(best.mean - second.mean)) if best and second else MISSING,
+                number(result.baseline) if result.baseline_applies else MISSING,
+            ]
+        )
+    return Table(SUMMARY_HEADER, rows, numeric=frozenset({4, 5}))
+
+
+def results_table(result: DatasetResult) -> Table:
+    """The headline table of one dataset, with the trivial baseline as its last row."""
+    header = [
+        "model",
+        f"{result.label()} (mean ± std)",
+        "seeds",
+        "parameters",
+        "training time",
+        "throughput (time steps/s)",
+        "status",
+    ]
+    table = Table(header, [], numeric=frozenset(range(1, 6)))
+    best = best_marked(result)
+    for model in result.models:
+        state = "best" if model is best else ("failed" if model.mean is None else "ok")
+        status = "ok" if not model.failed else f"{len(model.failed)} failed"
+        table.rows.append(
+            [
+                model.model + (" (best)" if state == "best" else ""),
+                mean_std(model),
+                seeds_text(model),
+                count(model.num_parameters),
+                seconds(model.average("train_seconds")),
+                count(model.average("throughput_tokens_per_s")),
+                "failed" if model.mean is None else status,
+            ]
+        )
+        table.states.append(state)
+        table.models.append(model.model)
+    if result.baseline_applies:
+        table.rows.append([BASELINE, number(result.baseline), *[""] * (len(header) - 2)])
+        table.states.append("baseline")
+        table.models.append("")
+    return table
+
+
+def runs_table(result: DatasetResult, base: Path | None = None) -> Table:
+    """Every run of one dataset, failed ones with their reason instead of their directory."""
+    rows = []
+    for run in result.runs:
+        best_val = run.metrics.get("best_val")
+        rows.append(
+            [
+                run.model,
+                str(run.seed),
+                run.status,
+                number(run.score),
+                number(best_val) if isinstance(best_val, int | float) else MISSING,
+                str(run.metrics.get("steps", MISSING)),
+                seconds(run.metrics.get("train_seconds")),
+                run.reason or where(run, base),
+            ]
+        )
+    states = [run.status for run in result.runs]
+    return Table(RUN_HEADER, rows, numeric=frozenset({1, 3, 4, 5, 6}), states=states)
+
+
+def config_table(runs: list[Run]) -> tuple[Table | None, dict[str, str]]:
+    """What each run sets differently, and the settings all runs share; None when no run
+    recorded its configuration."""
+    shared, differs = config_split(runs)
+    if not shared and not differs:
+        return None, {}
+    rows = [[run_label(run), settings_text(diff)] for run, diff in differs.items()]
+    return Table(CONFIG_HEADER, rows), shared
