@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Everything issue 10 asks of a GPU, as ONE device run (device time is short: one call).
+#   here:  seqbench fetch && ../shared/tools/gpu-prepare
+#   then:  the device tool, carry [".gpu"], command "bash benchmarks/gpu-check.sh"
+# Writes pytest-gpu.txt, throughput.txt and throughput-compile.txt under $OUT.
+set -uo pipefail
+source .gpu/env.sh
+out=${OUT:-/tmp/gpu-check}; mkdir -p "$out"
+# only this file: the other test modules import packages the GPU machine lacks (dvc, wandb)
+timeout 300 python3 -m pytest -m gpu -q -x -p no:cacheprovider tests/test_gpu.py 2>&1 \
+  | tail -40 | tee "$out/pytest-gpu.txt"
+timeout 180 python3 benchmarks/throughput.py --device cuda 2>&1 | tee "$out/throughput.txt"
+timeout 100 python3 benchmarks/throughput.py --device cuda --presets lstm,nanogpt --compile \
+  2>&1 | tee "$out/throughput-compile.txt"
