@@ -14,7 +14,8 @@ from rich.tree import Tree
 
 from seqbench.errors import ConfigError
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+# shipped inside the package, so a wheel or any non-editable install finds its configs
+CONF_DIR = Path(__file__).resolve().parent / "conf"
 SECRET = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
 ACTIVATIONS, INITS = ("tanh", "relu"), ("default", "identity")
 PRECISIONS = ("32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "64-true")
