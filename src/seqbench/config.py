@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 
-from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 from rich.tree import Tree
@@ -22,25 +21,6 @@ CONF_DIR = Path(__file__).resolve().parent / "conf"
 SECRET = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
 ACTIVATIONS, INITS = ("tanh", "relu"), ("default", "identity")
 PRECISIONS = ("32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "64-true")
-
-# `${lower:${task.clip_gradients}}` writes a flag as DVC writes it in a path (true, not True),
-# so a run directory named by Hydra is the one a dvc.yaml matrix stage expects
-OmegaConf.register_new_resolver("lower", lambda value: str(value).lower(), replace=True)
-
-
-def output_dir_or(default: str) -> str:
-    """Hydra's output directory once a job runs, so `hydra.run.dir=X` moves the run's own
-    outputs too; `default` before that (while Hydra works hydra.run.dir out of paths.run_dir)
-    and under the Compose API, which has no output directory."""
-    if HydraConfig.initialized():
-        output_dir = OmegaConf.select(HydraConfig.get(), "runtime.output_dir", default=None)
-        if output_dir:
-            return output_dir
-    return default
-
-
-# paths.run_dir: ${output_dir_or:...} makes paths.run_dir and hydra.run.dir one knob
-OmegaConf.register_new_resolver("output_dir_or", output_dir_or, replace=True)
 
 
 def group_options(group: str, extra_dirs: Iterable[Path] = ()) -> list[str]:
