@@ -4,6 +4,8 @@ user's own config folder joins through Hydra's search path, and `hydra.run.dir` 
 
 import json
 import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -33,6 +35,12 @@ _target_: seqbench.models.GRU
 name: mine
 hidden_size: 8
 num_layers: 1
+"""
+READ_CONFIG = """
+import json, sys
+from pathlib import Path
+from seqbench.report.collect import read_config
+print(json.dumps(read_config(Path(sys.argv[1]))))
 """
 
 
@@ -110,6 +118,12 @@ def test_run_dir_is_one_setting_whichever_is_given(tmp_path, raw_dir, key, extra
     assert sorted(p.name for p in (chosen / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
     assert (chosen / "csv" / "metrics.csv").is_file()
     assert not (tmp_path / "runs").exists()
+    # a reader of the saved config that never imports the entry point (seqbench report)
+    read = subprocess.run(
+        [sys.executable, "-c", READ_CONFIG, str(chosen)], capture_output=True, text=True
+    )
+    assert read.returncode == 0, read.stderr
+    assert "${" not in read.stdout and json.loads(read.stdout)["data"]["seed"] == 0
 
 
 def test_compose_api_falls_back_to_the_default_run_dir(tmp_path):
