@@ -403,7 +403,7 @@ def test_main_config_prints_as_a_tree_without_secrets(tmp_path, raw_dir):
     console.print(config.tree(cfg))
     text = console.export_text()
     assert "hunter2" not in text and "***" in text and "model" in text
-    assert str(ROOT)  # the tree renders from the repository's conf/
+    assert str(ROOT)  # the tree renders from the package's conf/
 
 
 def test_truncated_bptt_carries_the_state_detached(tmp_path, raw_dir, monkeypatch):

@@ -6,6 +6,8 @@ ranges, and which group options exist.
 """
 
 import re
+from collections.abc import Iterable
+from importlib.resources import files
 from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -14,37 +16,57 @@ from rich.tree import Tree
 
 from seqbench.errors import ConfigError
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+# shipped inside the package, so a wheel or any non-editable install finds its configs
+CONF_DIR = Path(__file__).resolve().parent / "conf"
 SECRET = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
 ACTIVATIONS, INITS = ("tanh", "relu"), ("default", "identity")
 PRECISIONS = ("32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "64-true")
 
-# `${lower:${task.clip_gradients}}` writes a flag as DVC writes it in a path (true, not True),
-# so a run directory named by Hydra is the one a dvc.yaml matrix stage expects
-OmegaConf.register_new_resolver("lower", lambda value: str(value).lower(), replace=True)
+
+def group_options(group: str, extra_dirs: Iterable[Path] = ()) -> list[str]:
+    """The options of a config group: its yaml files, except _bases, in the shipped configs
+    and in any folder added to Hydra's search path."""
+    folders = [CONF_DIR / group, *(Path(d) / group for d in extra_dirs)]
+    return sorted({p.stem for f in folders for p in f.glob("*.yaml") if not p.stem.startswith("_")})
 
 
-def group_options(group: str) -> list[str]:
-    """The options of a config group: its yaml files, except _bases."""
-    folder = CONF_DIR / group
-    return sorted(p.stem for p in folder.glob("*.yaml") if not p.stem.startswith("_"))
+def searchpath_dirs(entries: Iterable[str]) -> list[Path]:
+    """The folders of `hydra.searchpath` entries, read as Hydra does: file:// (or no scheme)
+    is a folder, relative to the current directory; pkg:// is an importable package."""
+    folders = []
+    for entry in entries:
+        scheme, _, path = entry.rpartition("://")
+        if scheme in ("", "file"):
+            folders.append(Path(path).resolve())
+        elif scheme == "pkg":
+            try:
+                folders.append(Path(str(files(path.replace("/", ".")))))
+            except ModuleNotFoundError:
+                continue  # Hydra itself reports a search path it cannot use
+    return folders
 
 
 def check_group_overrides(overrides: list[str]) -> None:
-    """Refuse `group=option` overrides that name no config file, listing the valid ones."""
-    for override in OverridesParser.create().parse_overrides(overrides):
+    """Refuse `group=option` overrides that name no config file, listing the valid ones:
+    the shipped options and those in folders given by `hydra.searchpath=[...]`."""
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    extra: list[Path] = []
+    for override in parsed:
+        if override.key_or_group == "hydra.searchpath" and isinstance(override.value(), list):
+            extra = searchpath_dirs(str(entry) for entry in override.value())
+    roots = [CONF_DIR, *extra]
+    for override in parsed:
         group = override.key_or_group
-        if override.is_delete() or "." in group or not (CONF_DIR / group).is_dir():
+        if override.is_delete() or "." in group or not any((r / group).is_dir() for r in roots):
             continue
         if override.is_sweep_override():
             choices = list(override.sweep_string_iterator())
         else:
             choices = [override.value()]
+        valid = group_options(group, extra)
         for choice in choices:
-            if choice is not None and str(choice) not in group_options(group):
-                raise ConfigError(
-                    f"unknown {group} {choice!r}; valid choices: {', '.join(group_options(group))}"
-                )
+            if choice is not None and str(choice) not in valid:
+                raise ConfigError(f"unknown {group} {choice!r}; valid choices: {', '.join(valid)}")
 
 
 def _int(cfg: DictConfig, key: str, low: int, allow_none: bool = False) -> None:

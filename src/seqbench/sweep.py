@@ -26,23 +26,19 @@ def in_multirun() -> bool:
 
 
 def use_sweep_dirs(cfg: DictConfig) -> None:
-    """In a multirun, train in the job's own folder under the sweep directory (unless
-    paths.run_dir is given), join the W&B group named after the sweep (unless
-    logger.wandb.group is given), and leave the job's arguments for the DDP child ranks."""
+    """In a multirun, join the W&B group named after the sweep (unless logger.wandb.group is
+    given), and leave the job's arguments for the DDP child ranks. Each job already trains in
+    its own folder: paths.run_dir follows Hydra's output directory unless it is given."""
     if not in_multirun():
         return
     hydra_cfg = HydraConfig.get()
-    job_dir = hydra_cfg.runtime.output_dir
     overrides = list(hydra_cfg.overrides.task)
-    extra = [f"hydra.run.dir={job_dir}"]
-    with open_dict(cfg):
-        if not any(o.startswith("paths.run_dir=") for o in overrides):
-            cfg.paths.run_dir = job_dir
-            extra.append(f"paths.run_dir={job_dir}")
-        wandb = (cfg.get("logger") or {}).get("wandb")
-        if wandb is not None and not any(o.startswith("logger.wandb.group=") for o in overrides):
+    extra = [f"hydra.run.dir={hydra_cfg.runtime.output_dir}"]
+    wandb = (cfg.get("logger") or {}).get("wandb")
+    if wandb is not None and not any(o.startswith("logger.wandb.group=") for o in overrides):
+        with open_dict(cfg):
             wandb.group = Path(hydra_cfg.sweep.dir).name
-            extra.append(f"logger.wandb.group={wandb.group}")
+        extra.append(f"logger.wandb.group={wandb.group}")
     os.environ[JOB_ARGS] = json.dumps([*overrides, *extra])
 
 

@@ -1,0 +1,25 @@
+"""The OmegaConf resolvers seqbench's configs use, registered on `import seqbench`, so that
+any process reading a saved run config (.hydra/config.yaml, e.g. `seqbench report`) resolves
+it as the training run did, not only the processes that import the Hydra entry point."""
+
+from omegaconf import OmegaConf
+
+
+def output_dir_or(default: str) -> str:
+    """Hydra's output directory once a job runs, so `hydra.run.dir=X` moves the run's own
+    outputs too; `default` before that (while Hydra works hydra.run.dir out of paths.run_dir),
+    under the Compose API, which has no output directory, and outside Hydra."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized():
+        output_dir = OmegaConf.select(HydraConfig.get(), "runtime.output_dir", default=None)
+        if output_dir:
+            return output_dir
+    return default
+
+
+# `${lower:${task.clip_gradients}}` writes a flag as DVC writes it in a path (true, not True),
+# so a run directory named by Hydra is the one a dvc.yaml matrix stage expects
+OmegaConf.register_new_resolver("lower", lambda value: str(value).lower(), replace=True)
+# paths.run_dir: ${output_dir_or:...} makes paths.run_dir and hydra.run.dir one knob
+OmegaConf.register_new_resolver("output_dir_or", output_dir_or, replace=True)
