@@ -57,7 +57,7 @@ from seqbench.train import build, train
 
 DECIMALS = 5
 TARGET = 1.05
-RAW_DIR = config.CONF_DIR.parent / "data" / "raw"
+RAW_DIR = Path(__file__).resolve().parents[1] / "data" / "raw"  # the project's data/raw
 
 
 @dataclass
