@@ -83,7 +83,7 @@ def build(cfg: DictConfig, run_dir: Path):
     """DataModule, task, trainer and the recorder, from the config."""
     import lightning as L
 
-    from seqbench.recorder import RunRecorder
+    from seqbench.callbacks.recorder import RunRecorder
 
     datamodule = instantiate(cfg.data)
     datamodule.setup("fit")  # validates windows against the data before any training

@@ -11,7 +11,8 @@ import re
 import statistics
 from pathlib import Path
 
-from seqbench.gradient_flow import CSV_NAME, slope
+from seqbench.callbacks.gradient_flow import CSV_NAME
+from seqbench.lessons.gradient_flow import slope
 from seqbench.report import lesson_plots
 from seqbench.report.formatting import MISSING, number, spread
 from seqbench.report.page import Figure, Lesson

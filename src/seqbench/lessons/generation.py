@@ -1,6 +1,6 @@
 """Sample text from a trained character language model, with any of the four backbones.
 
-Generation is streaming (a :class:`~seqbench.streaming.Streamer`): the prompt is fed one
+Generation is streaming (a :class:`~seqbench.lessons.streaming.Streamer`): the prompt is fed one
 character at a time and the state (RNN hidden state, Transformer KV cache) is carried, so each
 new character costs one step (O(1) for the RNNs) instead of re-running the whole prefix. A
 Transformer reads at most its training window (``data.seq_len``) of the latest characters.
@@ -15,7 +15,7 @@ from torch import Tensor
 
 from seqbench.data.text import UNKNOWN, decode, encode
 from seqbench.errors import ConfigError
-from seqbench.streaming import Streamer
+from seqbench.lessons.streaming import Streamer
 from seqbench.tasks.base import SequenceTask
 from seqbench.tasks.language_model import LanguageModel
 

@@ -19,7 +19,7 @@ from torch.nn import functional as F
 
 from seqbench.data.text import CharLMDataModule, decode, encode
 from seqbench.errors import ConfigError
-from seqbench.generation import (
+from seqbench.lessons.generation import (
     check_char_lm,
     check_length,
     check_sampling,

@@ -19,8 +19,8 @@ from omegaconf import OmegaConf
 
 from seqbench.config import CONF_DIR
 from seqbench.errors import ConfigError
+from seqbench.lessons.streaming import Streamer
 from seqbench.models import BACKBONES
-from seqbench.streaming import Streamer
 from seqbench.tasks import Classifier
 
 MODELS = ("rnn", "lstm", "gru", "transformer")
