@@ -5,7 +5,6 @@ best checkpoint, and write metrics.json into the run directory.
     seqbench-train ckpt_path=last            # resume this run directory's last checkpoint
 """
 
-import json
 import math
 import netrc
 import os
@@ -18,10 +17,8 @@ import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from seqbench import config
+from seqbench import config, rundir
 from seqbench.errors import ConfigError, SeqbenchError
-
-RESULTS = "metrics.json"
 
 
 def wandb_mode() -> str:
@@ -45,7 +42,7 @@ def is_child_rank() -> bool:
 
 def check_run_dir(run_dir: Path, cfg: DictConfig) -> str | None:
     """The checkpoint to resume from; refuses to overwrite an earlier run by accident."""
-    last = run_dir / "checkpoints" / "last.ckpt"
+    last = rundir.checkpoint(run_dir, rundir.LAST)
     if cfg.ckpt_path == "last":
         if not last.is_file():
             raise ConfigError(f"ckpt_path=last but {last} does not exist; drop ckpt_path to start")
@@ -54,16 +51,16 @@ def check_run_dir(run_dir: Path, cfg: DictConfig) -> str | None:
         if not Path(cfg.ckpt_path).is_file():
             raise ConfigError(f"ckpt_path={cfg.ckpt_path} does not exist")
         return cfg.ckpt_path
-    used = (run_dir / RESULTS).exists() or (run_dir / "checkpoints").exists()
+    used = (run_dir / rundir.METRICS).exists() or (run_dir / rundir.CHECKPOINTS).exists()
     if used and not is_child_rank():
         if not cfg.overwrite:
             raise ConfigError(
                 f"{run_dir} already holds a run; resume it with ckpt_path=last, keep it and "
                 "use another seed or paths.run_dir=..., or replace it with overwrite=true"
             )
-        for folder in ("checkpoints", "csv"):  # overwrite was asked for: start clean
+        for folder in (rundir.CHECKPOINTS, rundir.CSV_LOGS):  # overwrite was asked for: start clean
             shutil.rmtree(run_dir / folder, ignore_errors=True)
-        for file in (RESULTS, "curves.csv"):
+        for file in (rundir.METRICS, rundir.CURVES):
             (run_dir / file).unlink(missing_ok=True)
     return None
 
@@ -132,20 +129,15 @@ def scalar_metrics(metrics: dict, prefix: str) -> dict[str, float]:
     return {k: float(v) for k, v in sorted(metrics.items()) if k.startswith(prefix)}
 
 
-def write_results(run_dir: Path, results: dict) -> None:
-    path = run_dir / RESULTS
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    partial.replace(path)
-
-
 def train(cfg: DictConfig) -> float:
     """One run; returns the best value of the task's monitored metric (for sweepers)."""
     config.validate(cfg)
     run_dir = Path(cfg.paths.run_dir)
     resume = check_run_dir(run_dir, cfg)
     if not is_child_rank():  # a child made it before rank 0's check_run_dir: "already used"
-        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)  # a pipeline output, always
+        (run_dir / rundir.CHECKPOINTS).mkdir(
+            parents=True, exist_ok=True
+        )  # a pipeline output, always
     if cfg.print_config and not is_child_rank():
         from rich import print as rich_print
 
@@ -214,7 +206,7 @@ def train(cfg: DictConfig) -> float:
     finally:
         if trainer.is_global_zero:
             recorder.write_curves()
-            write_results(run_dir, results)
+            rundir.write_metrics(run_dir, results)
         for logger in trainer.loggers:
             if type(logger).__name__ == "WandbLogger" and logger.experiment is not None:
                 logger.experiment.finish(exit_code=0 if results["status"] == "finished" else 1)
@@ -240,7 +232,7 @@ def hydra_main(cfg: DictConfig) -> float | None:
         if sweep.in_multirun():  # the job's own fresh folder: record why it failed
             run_dir = Path(cfg.paths.run_dir)
             run_dir.mkdir(parents=True, exist_ok=True)
-            write_results(run_dir, {"status": "failed", "reason": str(error)})
+            rundir.write_metrics(run_dir, {"status": "failed", "reason": str(error)})
         if keep_going:
             return None
         sys.exit(2)

@@ -8,10 +8,9 @@ from pathlib import Path
 import lightning as L
 from torch import Tensor
 
+from seqbench import rundir
 from seqbench.lessons.gradient_flow import measure, slope
 from seqbench.tasks.base import SequenceTask
-
-CSV_NAME = "gradient_flow.csv"
 
 
 class GradientFlowMonitor(L.Callback):
@@ -20,7 +19,7 @@ class GradientFlowMonitor(L.Callback):
     def __init__(self, out_dir: str, every_n_steps: int | None = None, batch_size: int = 16):
         if every_n_steps is not None and every_n_steps < 1:
             raise ValueError(f"every_n_steps must be >= 1 or null, got {every_n_steps}")
-        self.path = Path(out_dir) / CSV_NAME
+        self.path = Path(out_dir) / rundir.GRADIENT_FLOW
         self.every_n_steps, self.batch_size = every_n_steps, batch_size
         self._batch: tuple[Tensor, Tensor] | None = None
         self._last_step = -1

@@ -17,6 +17,7 @@ from rich.progress import Progress
 from torch import Tensor
 from torch.nn import functional as F
 
+from seqbench import rundir
 from seqbench.data.text import CharLMDataModule, decode, encode
 from seqbench.errors import ConfigError
 from seqbench.lessons.generation import (
@@ -136,7 +137,7 @@ def text_lessons(
 ) -> dict:
     """Sample and exposure-bias numbers for every model's best checkpoint of (data, seed)."""
     check_sampling(sampling.get("temperature", 0.8), sampling.get("top_k", 20))
-    paths = {m: runs_dir / data / m / str(seed) / "checkpoints" / "best.ckpt" for m in BACKBONES}
+    paths = {m: rundir.checkpoint(rundir.run_dir(runs_dir, data, m, seed)) for m in BACKBONES}
     found = {m: p for m, p in paths.items() if p.is_file()}
     if not found:
         raise ConfigError(

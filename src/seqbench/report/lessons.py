@@ -11,7 +11,7 @@ import re
 import statistics
 from pathlib import Path
 
-from seqbench.callbacks.gradient_flow import CSV_NAME
+from seqbench import rundir
 from seqbench.lessons.gradient_flow import slope
 from seqbench.report import lesson_plots
 from seqbench.report.formatting import MISSING, number, spread
@@ -27,7 +27,7 @@ _STUDY_DATA = re.compile(r"^(adding|copy)-T(\d+)$")
 
 def read_profiles(run: Run) -> dict[str, list[tuple[float, float]]]:
     """gradient_flow.csv as {"init": [(distance, norm)], "trained": [...]}."""
-    path = Path(run.path) / CSV_NAME
+    path = Path(run.path) / rundir.GRADIENT_FLOW
     if not path.is_file():
         return {}
     by_step: dict[int, list[tuple[float, float]]] = {}
