@@ -78,9 +78,9 @@ def context_of(task: SequenceTask) -> int | None:
     position 0: positions past that were never seen, so sampling keeps only the last seq_len
     characters (nanoGPT's crop). A recurrent model carries its state on, as in streaming.
     """
-    if getattr(task.backbone, "max_len", None) is None:
+    if not task.backbone.attends:
         return None
-    return int(task.data_info.get("seq_len") or task.backbone.max_len)
+    return int(task.data_info.get("seq_len") or task.backbone.max_positions)
 
 
 def sample_ids(
@@ -130,7 +130,7 @@ def encode_prompt(prompt: str, vocab: list[str]) -> Tensor:
 
 def check_length(task: SequenceTask, total: int) -> None:
     """The Transformer's positional table ends at max_len; say so before stepping past it."""
-    limit = getattr(task.backbone, "max_len", None)
+    limit = task.backbone.max_positions
     if limit is not None and total > limit:
         raise ConfigError(
             f"prompt plus chars is {total} characters but this Transformer only has positions "

@@ -28,7 +28,6 @@ import math
 import torch
 from torch import Tensor
 
-from seqbench.models import Transformer
 from seqbench.tasks.base import SequenceTask
 
 
@@ -74,10 +73,8 @@ def measure(task: SequenceTask, x: Tensor, y: Tensor) -> list[float]:
     task.eval()
     try:
         with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
-            if isinstance(task.backbone, Transformer):
-                norms = _transformer(task, x, y)
-            else:
-                norms = _recurrent(task, x, y)
+            probe = _transformer if task.backbone.attends else _recurrent
+            norms = probe(task, x, y)
     finally:
         task.train(was_training)
     return [float(v) for v in norms.mean(dim=1)]

@@ -75,7 +75,7 @@ def measure(
         )
     tasks = {name: build_classifier(name).to(device) for name in models}
     for name, task in tasks.items():
-        max_len = getattr(task.backbone, "max_len", None)
+        max_len = task.backbone.max_positions
         if max_len is not None and positions > max_len:
             raise ConfigError(f"{name} has max_len={max_len}; stream at most that many positions")
     threads = torch.get_num_threads()

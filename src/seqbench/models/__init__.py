@@ -4,6 +4,7 @@ All share ``forward(x, state=None) -> (y, state)`` and ``step(x_t, state=None) -
 the task module owns the input embedding and the output head.
 """
 
+from seqbench.models.base import Backbone
 from seqbench.models.recurrent import GRU, LSTM, RNN, detach_state
 from seqbench.models.size import count_parameters, hidden_size_for_budget
 from seqbench.models.transformer import KVCache, Transformer
@@ -15,6 +16,7 @@ __all__ = [
     "GRU",
     "LSTM",
     "RNN",
+    "Backbone",
     "KVCache",
     "Transformer",
     "count_parameters",
