@@ -114,7 +114,8 @@ def _stream_bench(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from seqbench.device import resolve_device
-    from seqbench.lessons.streaming_bench import MODELS, measure, summary
+    from seqbench.lessons.streaming_bench import measure, summary
+    from seqbench.models import MODELS
 
     with Progress(transient=True) as progress:
         bars = {m: progress.add_task(f"streaming {m}", total=args.positions) for m in MODELS}

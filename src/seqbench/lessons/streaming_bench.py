@@ -20,10 +20,9 @@ from omegaconf import OmegaConf
 from seqbench.config import CONF_DIR
 from seqbench.errors import ConfigError
 from seqbench.lessons.streaming import Streamer
-from seqbench.models import BACKBONES
+from seqbench.models import BACKBONES, MODELS
 from seqbench.tasks import Classifier
 
-MODELS = ("rnn", "lstm", "gru", "transformer")
 CHANNELS = 6  # the watch / HAR sensor windows
 CLASSES = [f"class{i}" for i in range(7)]
 _NOT_KWARGS = {"_target_", "_partial_", "name", "defaults", "hidden_size"}

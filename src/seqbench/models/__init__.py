@@ -10,11 +10,13 @@ from seqbench.models.size import count_parameters, hidden_size_for_budget
 from seqbench.models.transformer import KVCache, Transformer
 
 BACKBONES = {"rnn": RNN, "lstm": LSTM, "gru": GRU, "transformer": Transformer}
+MODELS = tuple(BACKBONES)  # the compared models, in the paper order every view uses
 
 __all__ = [
     "BACKBONES",
     "GRU",
     "LSTM",
+    "MODELS",
     "RNN",
     "Backbone",
     "KVCache",

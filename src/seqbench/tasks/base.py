@@ -32,6 +32,7 @@ from seqbench.models.size import count_parameters, hidden_size_for_budget
 class SequenceTask(L.LightningModule):
     """Subclasses define the input layer, the head, the loss and the metrics."""
 
+    kind = ""  # what the report calls the task: text, sensor, adding or copy
     monitor = "val/loss"  # the metric that picks the best checkpoint and that sweeps optimise
     mode = "min"
     per_step_targets = True  # False: one target per sequence, read from the last step

@@ -13,6 +13,7 @@ from seqbench.tasks.metrics import CrossEntropy
 
 
 class LanguageModel(SequenceTask):
+    kind = "text"
     monitor, mode = "val/loss", "min"
 
     def build_inputs(self, embed_dim: int) -> nn.Module:

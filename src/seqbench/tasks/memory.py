@@ -13,6 +13,7 @@ from seqbench.tasks.metrics import CrossEntropy
 
 
 class Adding(SequenceTask):
+    kind = "adding"
     monitor, mode = "val/mse", "min"
     per_step_targets = False
 
@@ -41,6 +42,7 @@ class _RecallAccuracy(MeanMetric):
 
 
 class Copy(SequenceTask):
+    kind = "copy"
     monitor, mode = "val/loss", "min"
 
     def build_inputs(self, embed_dim: int) -> nn.Module:
