@@ -6,7 +6,6 @@ best checkpoint, and write metrics.json into the run directory.
 """
 
 import math
-import netrc
 import os
 import shutil
 import sys
@@ -19,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seqbench import config, rundir
 from seqbench.errors import ConfigError, SeqbenchError
+from seqbench.wandb_login import logged_in
 
 
 def wandb_mode() -> str:
@@ -27,12 +27,7 @@ def wandb_mode() -> str:
         del os.environ["WANDB_MODE"]  # wandb itself rejects an empty mode
     if os.environ.get("WANDB_MODE"):
         return os.environ["WANDB_MODE"]
-    if os.environ.get("WANDB_API_KEY"):
-        return "online"
-    try:
-        return "online" if netrc.netrc().authenticators("api.wandb.ai") else "offline"
-    except (FileNotFoundError, netrc.NetrcParseError):
-        return "offline"
+    return "online" if logged_in() else "offline"
 
 
 def is_child_rank() -> bool:
