@@ -13,7 +13,10 @@ together). One module names them so a renamed file cannot leave a reader behind.
 
 import json
 import os
+import shutil
 from pathlib import Path
+
+from seqbench.errors import ConfigError
 
 METRICS = "metrics.json"
 CURVES = "curves.csv"
@@ -74,3 +77,31 @@ def write_metrics(run: Path, results: dict) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(partial, path)
+
+
+def prepare(run: Path, ckpt_path: str | None, overwrite: bool, child_rank: bool) -> str | None:
+    """The checkpoint a run resumes from (``ckpt_path``: "last", a file, or none) after
+    checking it exists; refuses to overwrite an earlier run unless ``overwrite`` is set,
+    then clears it. DDP child ranks (``child_rank``) only read."""
+    run = Path(run)
+    last = checkpoint(run, LAST)
+    if ckpt_path == "last":
+        if not last.is_file():
+            raise ConfigError(f"ckpt_path=last but {last} does not exist; drop ckpt_path to start")
+        return str(last)
+    if ckpt_path:
+        if not Path(ckpt_path).is_file():
+            raise ConfigError(f"ckpt_path={ckpt_path} does not exist")
+        return ckpt_path
+    used = (run / METRICS).exists() or (run / CHECKPOINTS).exists()
+    if used and not child_rank:
+        if not overwrite:
+            raise ConfigError(
+                f"{run} already holds a run; resume it with ckpt_path=last, keep it and "
+                "use another seed or paths.run_dir=..., or replace it with overwrite=true"
+            )
+        for folder in (CHECKPOINTS, CSV_LOGS):  # overwrite was asked for: start clean
+            shutil.rmtree(run / folder, ignore_errors=True)
+        for file in (METRICS, CURVES):
+            (run / file).unlink(missing_ok=True)
+    return None

@@ -7,7 +7,6 @@ best checkpoint, and write metrics.json into the run directory.
 
 import math
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -33,31 +32,6 @@ def wandb_mode() -> str:
 def is_child_rank() -> bool:
     """True in the processes DDP launches besides rank 0 (they must not re-check or write)."""
     return int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("RANK", "0")) > 0
-
-
-def check_run_dir(run_dir: Path, cfg: DictConfig) -> str | None:
-    """The checkpoint to resume from; refuses to overwrite an earlier run by accident."""
-    last = rundir.checkpoint(run_dir, rundir.LAST)
-    if cfg.ckpt_path == "last":
-        if not last.is_file():
-            raise ConfigError(f"ckpt_path=last but {last} does not exist; drop ckpt_path to start")
-        return str(last)
-    if cfg.ckpt_path:
-        if not Path(cfg.ckpt_path).is_file():
-            raise ConfigError(f"ckpt_path={cfg.ckpt_path} does not exist")
-        return cfg.ckpt_path
-    used = (run_dir / rundir.METRICS).exists() or (run_dir / rundir.CHECKPOINTS).exists()
-    if used and not is_child_rank():
-        if not cfg.overwrite:
-            raise ConfigError(
-                f"{run_dir} already holds a run; resume it with ckpt_path=last, keep it and "
-                "use another seed or paths.run_dir=..., or replace it with overwrite=true"
-            )
-        for folder in (rundir.CHECKPOINTS, rundir.CSV_LOGS):  # overwrite was asked for: start clean
-            shutil.rmtree(run_dir / folder, ignore_errors=True)
-        for file in (rundir.METRICS, rundir.CURVES):
-            (run_dir / file).unlink(missing_ok=True)
-    return None
 
 
 def build_loggers(cfg: DictConfig) -> list:
@@ -128,8 +102,8 @@ def train(cfg: DictConfig) -> float:
     """One run; returns the best value of the task's monitored metric (for sweepers)."""
     config.validate(cfg)
     run_dir = Path(cfg.paths.run_dir)
-    resume = check_run_dir(run_dir, cfg)
-    if not is_child_rank():  # a child made it before rank 0's check_run_dir: "already used"
+    resume = rundir.prepare(run_dir, cfg.ckpt_path, cfg.overwrite, is_child_rank())
+    if not is_child_rank():  # a child made it before rank 0's rundir.prepare: "already used"
         (run_dir / rundir.CHECKPOINTS).mkdir(
             parents=True, exist_ok=True
         )  # a pipeline output, always
