@@ -12,7 +12,7 @@ State layout follows PyTorch (not batch-first even though inputs are): ``h`` is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -45,8 +45,10 @@ def detach_state(state: Any) -> Any:
 
 
 class _Recurrent(Backbone):
-    """Shared forward/step for the fused recurrent modules (subclasses only pick the module)."""
+    """Shared construction, forward and step for the fused recurrent modules: a subclass
+    names its module in ``fused`` and adds its own options and initialisation."""
 
+    fused: ClassVar[type[nn.RNNBase]]
     rnn: nn.RNNBase
     input_size: int
     hidden_size: int
@@ -54,15 +56,14 @@ class _Recurrent(Backbone):
 
     def __init__(
         self,
-        fused: type[nn.RNNBase],
         input_size: int,
         hidden_size: int,
-        num_layers: int,
-        dropout: float,
+        num_layers: int = 1,
+        dropout: float = 0.0,
         **options: Any,
     ):
-        """Checks the sizes and builds the fused module ``fused`` (nn.RNN, nn.LSTM, nn.GRU)
-        with ``options`` (e.g. the RNN's nonlinearity)."""
+        """Checks the sizes and builds the ``fused`` module with ``options`` (e.g. the RNN's
+        nonlinearity)."""
         super().__init__(
             dropout, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers
         )
@@ -72,7 +73,7 @@ class _Recurrent(Backbone):
         self.dropout = dropout
         # dropout only acts *between* layers: for one layer PyTorch would warn and do nothing
         between = dropout if num_layers > 1 else 0.0
-        self.rnn = fused(
+        self.rnn = self.fused(
             input_size, hidden_size, num_layers=num_layers, dropout=between, batch_first=True,
             **options,
         )  # fmt: skip
@@ -104,6 +105,8 @@ class RNN(_Recurrent):
     (tanh squashes the copied state every step), so identity with tanh is rejected.
     """
 
+    fused = nn.RNN
+
     def __init__(
         self,
         input_size: int,
@@ -121,9 +124,7 @@ class RNN(_Recurrent):
             raise ValueError(
                 f"init='identity' (IRNN) requires activation='relu', got {activation!r}"
             )
-        super().__init__(
-            nn.RNN, input_size, hidden_size, num_layers, dropout, nonlinearity=activation
-        )
+        super().__init__(input_size, hidden_size, num_layers, dropout, nonlinearity=activation)
         self.activation = activation
         self.init = init
         if init == "identity":
@@ -149,6 +150,8 @@ class LSTM(_Recurrent):
     ``forget_bias``; ``forget_bias=None`` keeps PyTorch's default uniform init.
     """
 
+    fused = nn.LSTM
+
     def __init__(
         self,
         input_size: int,
@@ -157,7 +160,7 @@ class LSTM(_Recurrent):
         dropout: float = 0.0,
         forget_bias: float | None = 1.0,
     ):
-        super().__init__(nn.LSTM, input_size, hidden_size, num_layers, dropout)
+        super().__init__(input_size, hidden_size, num_layers, dropout)
         self.forget_bias = forget_bias
         if forget_bias is not None:
             self._init_forget_bias(float(forget_bias))
@@ -174,11 +177,4 @@ class LSTM(_Recurrent):
 class GRU(_Recurrent):
     """GRU (Cho et al. 2014): gated like the LSTM but with one state and three gates."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        dropout: float = 0.0,
-    ):
-        super().__init__(nn.GRU, input_size, hidden_size, num_layers, dropout)
+    fused = nn.GRU
