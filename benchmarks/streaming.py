@@ -3,7 +3,7 @@ grows? Run: `python benchmarks/streaming.py [--positions 4096] [--every 512]`.
 
 Each model (rnn, lstm, gru, transformer) is the sensor classifier sized to the
 conf/task/classifier.yaml budget; a batch of 1 streams ``--positions`` samples through
-``seqbench.streaming.Streamer`` on one thread. Prints, per model and kept position, the
+``seqbench.lessons.streaming.Streamer`` on one thread. Prints, per model and kept position, the
 median per-step latency over a few consecutive steps and the bytes the state holds.
 `seqbench stream-bench` runs the same measurement and writes it as JSON.
 """
@@ -11,7 +11,7 @@ median per-step latency over a few consecutive steps and the bytes the state hol
 import argparse
 import time
 
-from seqbench.streaming_bench import measure, summary
+from seqbench.lessons.streaming_bench import measure, summary
 
 
 def main() -> None:

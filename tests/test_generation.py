@@ -12,8 +12,8 @@ import torch
 from conftest import one_line_error, run_cli
 
 from seqbench.errors import ConfigError
-from seqbench.exposure import exposure_bias, js_divergence, ngram_counts, validation_text
-from seqbench.generation import generate, prime, sample_next
+from seqbench.lessons.exposure import exposure_bias, js_divergence, ngram_counts, validation_text
+from seqbench.lessons.generation import generate, prime, sample_next
 from seqbench.models import BACKBONES
 from seqbench.tasks import Classifier, LanguageModel
 from seqbench.tasks.checkpoint import load_task

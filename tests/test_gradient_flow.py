@@ -11,7 +11,8 @@ import torch
 from conftest import run_cli
 from torch import nn
 
-from seqbench import gradient_flow
+from seqbench import rundir
+from seqbench.lessons import gradient_flow
 from seqbench.models import BACKBONES
 from seqbench.tasks import Adding, LanguageModel
 
@@ -172,7 +173,7 @@ def test_training_records_the_profile_at_init_during_and_at_the_end(tmp_path: Pa
         f"paths.run_dir={run_dir}", "callbacks.gradient_flow.every_n_steps=5",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    with (run_dir / gradient_flow.CSV_NAME).open() as handle:
+    with (run_dir / rundir.GRADIENT_FLOW).open() as handle:
         rows = list(csv.DictReader(handle))
     steps = sorted({int(r["step"]) for r in rows})
     assert steps == [0, 5, 10, 15, 20]

@@ -175,3 +175,13 @@ def test_training_backward_through_carried_state() -> None:
         grads = [p.grad for p in model.parameters() if p.grad is not None]
         assert grads and all(torch.isfinite(g).all() for g in grads), name
     assert isinstance(make("gru"), GRU)
+
+
+def test_backbones_declare_their_capabilities() -> None:
+    """Lessons ask these instead of probing attributes or testing the class."""
+    for name in ("rnn", "lstm", "gru"):
+        model = make(name)
+        assert not model.attends and not model.streams_with_cache and model.max_positions is None
+    transformer = Transformer(F_IN, H, num_layers=1, max_len=100)
+    assert transformer.attends and transformer.streams_with_cache
+    assert transformer.max_positions == 100

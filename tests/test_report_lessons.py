@@ -15,10 +15,10 @@ import pytest
 from conftest import ROOT, run_cli
 
 from seqbench.data import fetch
+from seqbench.lessons.streaming_bench import measure
 from seqbench.report import lessons
 from seqbench.report.build import write_report
 from seqbench.report.collect import Run
-from seqbench.streaming_bench import measure
 
 TINY = [
     "logger=csv",

@@ -7,9 +7,9 @@ import functools
 import pytest
 import torch
 
-from seqbench.models import BACKBONES
-from seqbench.streaming import Streamer, stream
-from seqbench.streaming_bench import MODELS, measure
+from seqbench.lessons.streaming import Streamer, stream
+from seqbench.lessons.streaming_bench import measure
+from seqbench.models import BACKBONES, MODELS
 from seqbench.tasks import Adding, Classifier, LanguageModel, SequenceTask
 
 B, T, H, VOCAB, CHANNELS = 3, 23, 8, 11, 6

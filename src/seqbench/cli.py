@@ -114,7 +114,8 @@ def _stream_bench(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from seqbench.device import resolve_device
-    from seqbench.streaming_bench import MODELS, measure, summary
+    from seqbench.lessons.streaming_bench import measure, summary
+    from seqbench.models import MODELS
 
     with Progress(transient=True) as progress:
         bars = {m: progress.add_task(f"streaming {m}", total=args.positions) for m in MODELS}
@@ -140,7 +141,7 @@ def _optional_int(value: str) -> int | None:
 def _generate(args: argparse.Namespace) -> int:
     """Print the prompt followed by what a character LM checkpoint writes after it."""
     from seqbench.device import resolve_device
-    from seqbench.generation import generate
+    from seqbench.lessons.generation import generate
     from seqbench.tasks.checkpoint import load_task
 
     task = load_task(args.ckpt, resolve_device(args.device))
@@ -152,7 +153,7 @@ def _generate(args: argparse.Namespace) -> int:
 def _text_lessons(args: argparse.Namespace) -> int:
     """Samples and exposure-bias numbers for every trained character model, as JSON."""
     from seqbench.device import resolve_device
-    from seqbench.exposure import summary, text_lessons
+    from seqbench.lessons.exposure import summary, text_lessons
 
     sampling = {"temperature": args.temperature, "top_k": args.top_k}
     device = resolve_device(args.device)

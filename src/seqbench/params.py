@@ -66,7 +66,7 @@ def memory_datasets(params: dict) -> list[str]:
     for key in ("lengths", "long_lengths"):
         _integers(memory, "memory", key, 2, empty_ok=True)
     lengths = sorted(set(memory["lengths"]) | set(memory["long_lengths"]))
-    names = [f"{task}-T{length}" for task in memory["tasks"] for length in lengths]
+    names = [registry.memory_name(task, length) for task in memory["tasks"] for length in lengths]
     for name in names:
         registry.get(name)  # the length limits
     return names

@@ -18,6 +18,8 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
+from seqbench import rundir
+
 JOB_ARGS = "SEQBENCH_JOB_ARGS"
 
 
@@ -60,7 +62,7 @@ class SweepSummary(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: object) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        rows = [summarise_job(job) for job in sorted(sweep_dir.glob("*/.hydra"))]
+        rows = [summarise_job(job) for job in sorted(sweep_dir.glob(f"*/{rundir.HYDRA}"))]
         if not rows:
             return
         with (sweep_dir / "sweep_summary.csv").open("w", newline="") as handle:
@@ -76,18 +78,17 @@ class SweepSummary(Callback):
 
 def summarise_job(hydra_dir: Path) -> dict:
     job_dir = hydra_dir.parent
-    overrides = yaml.safe_load((hydra_dir / "overrides.yaml").read_text()) or []
+    overrides = yaml.safe_load(rundir.hydra_file(job_dir, "overrides.yaml").read_text()) or []
     row = {
         "job": job_dir.name,
         "overrides": " ".join(overrides),
         "status": "failed",
         "monitor": "",
         "value": "",
-        "reason": "no metrics.json: the job died early",
+        "reason": f"no {rundir.METRICS}: the job died early",
     }
-    metrics = job_dir / "metrics.json"
-    if metrics.is_file():
-        result = json.loads(metrics.read_text())
+    if rundir.has_results(job_dir):
+        result = rundir.read_metrics(job_dir)
         row |= {
             "status": result.get("status", "?"),
             "monitor": result.get("monitor", ""),

@@ -5,11 +5,8 @@ best checkpoint, and write metrics.json into the run directory.
     seqbench-train ckpt_path=last            # resume this run directory's last checkpoint
 """
 
-import json
 import math
-import netrc
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -18,10 +15,9 @@ import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from seqbench import config
+from seqbench import config, rundir
 from seqbench.errors import ConfigError, SeqbenchError
-
-RESULTS = "metrics.json"
+from seqbench.wandb_login import logged_in
 
 
 def wandb_mode() -> str:
@@ -30,42 +26,12 @@ def wandb_mode() -> str:
         del os.environ["WANDB_MODE"]  # wandb itself rejects an empty mode
     if os.environ.get("WANDB_MODE"):
         return os.environ["WANDB_MODE"]
-    if os.environ.get("WANDB_API_KEY"):
-        return "online"
-    try:
-        return "online" if netrc.netrc().authenticators("api.wandb.ai") else "offline"
-    except (FileNotFoundError, netrc.NetrcParseError):
-        return "offline"
+    return "online" if logged_in() else "offline"
 
 
 def is_child_rank() -> bool:
     """True in the processes DDP launches besides rank 0 (they must not re-check or write)."""
     return int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("RANK", "0")) > 0
-
-
-def check_run_dir(run_dir: Path, cfg: DictConfig) -> str | None:
-    """The checkpoint to resume from; refuses to overwrite an earlier run by accident."""
-    last = run_dir / "checkpoints" / "last.ckpt"
-    if cfg.ckpt_path == "last":
-        if not last.is_file():
-            raise ConfigError(f"ckpt_path=last but {last} does not exist; drop ckpt_path to start")
-        return str(last)
-    if cfg.ckpt_path:
-        if not Path(cfg.ckpt_path).is_file():
-            raise ConfigError(f"ckpt_path={cfg.ckpt_path} does not exist")
-        return cfg.ckpt_path
-    used = (run_dir / RESULTS).exists() or (run_dir / "checkpoints").exists()
-    if used and not is_child_rank():
-        if not cfg.overwrite:
-            raise ConfigError(
-                f"{run_dir} already holds a run; resume it with ckpt_path=last, keep it and "
-                "use another seed or paths.run_dir=..., or replace it with overwrite=true"
-            )
-        for folder in ("checkpoints", "csv"):  # overwrite was asked for: start clean
-            shutil.rmtree(run_dir / folder, ignore_errors=True)
-        for file in (RESULTS, "curves.csv"):
-            (run_dir / file).unlink(missing_ok=True)
-    return None
 
 
 def build_loggers(cfg: DictConfig) -> list:
@@ -83,7 +49,7 @@ def build(cfg: DictConfig, run_dir: Path):
     """DataModule, task, trainer and the recorder, from the config."""
     import lightning as L
 
-    from seqbench.recorder import RunRecorder
+    from seqbench.callbacks.recorder import RunRecorder
 
     datamodule = instantiate(cfg.data)
     datamodule.setup("fit")  # validates windows against the data before any training
@@ -132,20 +98,15 @@ def scalar_metrics(metrics: dict, prefix: str) -> dict[str, float]:
     return {k: float(v) for k, v in sorted(metrics.items()) if k.startswith(prefix)}
 
 
-def write_results(run_dir: Path, results: dict) -> None:
-    path = run_dir / RESULTS
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    partial.replace(path)
-
-
 def train(cfg: DictConfig) -> float:
     """One run; returns the best value of the task's monitored metric (for sweepers)."""
     config.validate(cfg)
     run_dir = Path(cfg.paths.run_dir)
-    resume = check_run_dir(run_dir, cfg)
-    if not is_child_rank():  # a child made it before rank 0's check_run_dir: "already used"
-        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)  # a pipeline output, always
+    resume = rundir.prepare(run_dir, cfg.ckpt_path, cfg.overwrite, is_child_rank())
+    if not is_child_rank():  # a child made it before rank 0's rundir.prepare: "already used"
+        (run_dir / rundir.CHECKPOINTS).mkdir(
+            parents=True, exist_ok=True
+        )  # a pipeline output, always
     if cfg.print_config and not is_child_rank():
         from rich import print as rich_print
 
@@ -214,7 +175,7 @@ def train(cfg: DictConfig) -> float:
     finally:
         if trainer.is_global_zero:
             recorder.write_curves()
-            write_results(run_dir, results)
+            rundir.write_metrics(run_dir, results)
         for logger in trainer.loggers:
             if type(logger).__name__ == "WandbLogger" and logger.experiment is not None:
                 logger.experiment.finish(exit_code=0 if results["status"] == "finished" else 1)
@@ -240,7 +201,7 @@ def hydra_main(cfg: DictConfig) -> float | None:
         if sweep.in_multirun():  # the job's own fresh folder: record why it failed
             run_dir = Path(cfg.paths.run_dir)
             run_dir.mkdir(parents=True, exist_ok=True)
-            write_results(run_dir, {"status": "failed", "reason": str(error)})
+            rundir.write_metrics(run_dir, {"status": "failed", "reason": str(error)})
         if keep_going:
             return None
         sys.exit(2)

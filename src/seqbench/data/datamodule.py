@@ -23,6 +23,15 @@ def check_range(key: str, value: int, low: int, high: int | None = None) -> None
         raise ConfigError(f"{key}={value} is out of range; valid: {valid}")
 
 
+def check_windows(key: str, length: int, stride: int | None, overlap: int = 1) -> int:
+    """Refuse a window length or stride below 1; returns the stride, by default the length
+    over ``overlap`` (1: windows side by side, 2: each overlaps half the next)."""
+    check_range(f"data.{key}", length, 1)
+    stride = max(1, length // overlap) if stride is None else stride
+    check_range("data.stride", stride, 1)
+    return stride
+
+
 class SnapshotDataModule(L.LightningDataModule):
     """Subclasses implement :meth:`build` (splits -> datasets) and describe the task."""
 

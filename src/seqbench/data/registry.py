@@ -20,7 +20,7 @@ class DatasetSpec:
 
 
 def _synthetic(task: str, length: int, default: bool = False, name: str = "") -> DatasetSpec:
-    name = name or (task if length == 100 else f"{task}-T{length}")
+    name = name or (task if length == 100 else memory_name(task, length))
     summary = {
         "adding": f"adding problem, T={length}: sum the two marked values (synthetic)",
         "copy": f"copy memory, delay T={length}: recall 10 symbols (synthetic)",
@@ -80,6 +80,17 @@ DEFAULT = [name for name, spec in SPECS.items() if spec.default]
 _PARAMETRIC = re.compile(r"^(adding|copy)-T([1-9][0-9]*)$")
 
 
+def memory_name(task: str, length: int) -> str:
+    """The long-memory study's name for a synthetic task at length T, e.g. ``copy-T50``."""
+    return f"{task}-T{length}"
+
+
+def memory_dataset(name: str) -> tuple[str, int] | None:
+    """(task, T) of a long-memory study dataset name; None for any other dataset."""
+    match = _PARAMETRIC.match(name)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
 def known() -> str:
     return ", ".join([*SPECS, "adding-T<N>", "copy-T<N>"])
 
@@ -88,9 +99,9 @@ def get(name: str) -> DatasetSpec:
     """The spec for ``name``; ``adding-T400`` and ``copy-T50`` build any sequence length."""
     if name in SPECS:
         return SPECS[name]
-    if match := _PARAMETRIC.match(name):
-        length = int(match.group(2))
+    if study := memory_dataset(name):
+        task, length = study
         if not 2 <= length <= 10_000:
             raise DataError(f"dataset {name!r}: T must be between 2 and 10000, got {length}")
-        return _synthetic(match.group(1), length, name=name)
+        return _synthetic(task, length, name=name)
     raise DataError(f"unknown dataset {name!r}; known datasets: {known()}")

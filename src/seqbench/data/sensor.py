@@ -6,7 +6,7 @@ import numpy as np
 from datasets import DatasetDict
 
 from seqbench.data.batches import SignalWindows
-from seqbench.data.datamodule import SPLITS, SnapshotDataModule, check_range
+from seqbench.data.datamodule import SPLITS, SnapshotDataModule, check_range, check_windows
 
 
 class SensorDataModule(SnapshotDataModule):
@@ -28,10 +28,8 @@ class SensorDataModule(SnapshotDataModule):
     ) -> None:
         """``loading``: batch_size, num_workers, steps_per_epoch, seed (SnapshotDataModule)."""
         super().__init__(name, raw_dir, **loading)
-        check_range("data.window", window, 1)
+        self.stride = check_windows("window", window, stride, overlap=2)
         self.window = window
-        self.stride = max(1, window // 2) if stride is None else stride
-        check_range("data.stride", self.stride, 1)
         self.classes: list[str] = []
         self.channels = 0
         self.mean = self.std = np.zeros(0, dtype=np.float32)

@@ -1,13 +1,12 @@
 """Long-memory tasks: adding (regression on the last step) and copy (per-step symbols)."""
 
-import math
 from typing import Any
 
 from datasets import DatasetDict
 
+from seqbench.data import baselines
 from seqbench.data.batches import Pairs
 from seqbench.data.datamodule import SPLITS, SnapshotDataModule
-from seqbench.data.sources.synthetic import COPY_LENGTH, COPY_SYMBOLS
 from seqbench.errors import ConfigError
 
 TASKS = ("adding", "copy")
@@ -40,13 +39,8 @@ class SyntheticDataModule(SnapshotDataModule):
         return {s: Pairs(c["x"].astype(dtype), c["y"].astype(dtype)) for s, c in columns.items()}
 
     def info(self) -> dict:
-        """Baselines: adding, predicting the mean (MSE 1/6); copy, a memoryless model that
-        emits blanks then guesses (cross-entropy 10 ln 8 / (T + 20) per step)."""
-        if self.kind == "adding":
-            baseline, metric = 1 / 6, "mse"
-        else:
-            baseline = COPY_LENGTH * math.log(COPY_SYMBOLS) / (self.length + 2 * COPY_LENGTH)
-            metric = "loss"
+        """The task's trivial baseline (:mod:`seqbench.data.baselines`) and its metric."""
+        baseline, metric = baselines.for_task(self.kind, self.length)
         return {
             "kind": self.kind,
             "length": self.length,

@@ -7,7 +7,7 @@ from datasets import DatasetDict
 
 from seqbench.data import snapshot
 from seqbench.data.batches import TokenWindows
-from seqbench.data.datamodule import SPLITS, SnapshotDataModule, check_range
+from seqbench.data.datamodule import SPLITS, SnapshotDataModule, check_range, check_windows
 
 UNKNOWN = 0  # id of any character not in the train split's vocabulary
 
@@ -43,10 +43,8 @@ class CharLMDataModule(SnapshotDataModule):
     ) -> None:
         """``loading``: batch_size, num_workers, steps_per_epoch, seed (SnapshotDataModule)."""
         super().__init__(name, raw_dir, **loading)
-        check_range("data.seq_len", seq_len, 1)
+        self.stride = check_windows("seq_len", seq_len, stride)
         self.seq_len = seq_len
-        self.stride = seq_len if stride is None else stride
-        check_range("data.stride", self.stride, 1)
         self.vocab: list[str] = []
 
     @property

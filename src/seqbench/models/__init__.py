@@ -4,17 +4,21 @@ All share ``forward(x, state=None) -> (y, state)`` and ``step(x_t, state=None) -
 the task module owns the input embedding and the output head.
 """
 
+from seqbench.models.base import Backbone
 from seqbench.models.recurrent import GRU, LSTM, RNN, detach_state
 from seqbench.models.size import count_parameters, hidden_size_for_budget
 from seqbench.models.transformer import KVCache, Transformer
 
 BACKBONES = {"rnn": RNN, "lstm": LSTM, "gru": GRU, "transformer": Transformer}
+MODELS = tuple(BACKBONES)  # the compared models, in the paper order every view uses
 
 __all__ = [
     "BACKBONES",
     "GRU",
     "LSTM",
+    "MODELS",
     "RNN",
+    "Backbone",
     "KVCache",
     "Transformer",
     "count_parameters",

@@ -12,10 +12,12 @@ State layout follows PyTorch (not batch-first even though inputs are): ``h`` is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
+
+from seqbench.models.base import Backbone
 
 RecurrentState = Tensor | tuple[Tensor, Tensor] | None
 
@@ -42,34 +44,39 @@ def detach_state(state: Any) -> Any:
     return state
 
 
-class _Recurrent(nn.Module):
-    """Shared forward/step for the fused recurrent modules (subclasses only build ``self.rnn``)."""
+class _Recurrent(Backbone):
+    """Shared construction, forward and step for the fused recurrent modules: a subclass
+    names its module in ``fused`` and adds its own options and initialisation."""
 
+    fused: ClassVar[type[nn.RNNBase]]
     rnn: nn.RNNBase
     input_size: int
     hidden_size: int
     num_layers: int
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int, dropout: float):
-        super().__init__()
-        if input_size < 1 or hidden_size < 1 or num_layers < 1:
-            raise ValueError(
-                f"input_size, hidden_size and num_layers must be >= 1, got "
-                f"{input_size}, {hidden_size}, {num_layers}"
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        **options: Any,
+    ):
+        """Checks the sizes and builds the ``fused`` module with ``options`` (e.g. the RNN's
+        nonlinearity)."""
+        super().__init__(
+            dropout, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers
+        )
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.dropout = dropout
-
-    def _module_dropout(self) -> float:
-        """Dropout for the fused module: it only acts *between* layers, so 0 for one layer.
-
-        Passing it anyway would make PyTorch warn on every construction and do nothing.
-        """
-        return self.dropout if self.num_layers > 1 else 0.0
+        # dropout only acts *between* layers: for one layer PyTorch would warn and do nothing
+        between = dropout if num_layers > 1 else 0.0
+        self.rnn = self.fused(
+            input_size, hidden_size, num_layers=num_layers, dropout=between, batch_first=True,
+            **options,
+        )  # fmt: skip
 
     def forward(self, x: Tensor, state: RecurrentState = None) -> tuple[Tensor, RecurrentState]:
         """Run the whole sequence ``x`` (B, T, F) from ``state`` (zeros when None).
@@ -98,6 +105,8 @@ class RNN(_Recurrent):
     (tanh squashes the copied state every step), so identity with tanh is rejected.
     """
 
+    fused = nn.RNN
+
     def __init__(
         self,
         input_size: int,
@@ -107,7 +116,6 @@ class RNN(_Recurrent):
         activation: str = "tanh",
         init: str = "default",
     ):
-        super().__init__(input_size, hidden_size, num_layers, dropout)
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
         if init not in RNN_INITS:
@@ -116,16 +124,9 @@ class RNN(_Recurrent):
             raise ValueError(
                 f"init='identity' (IRNN) requires activation='relu', got {activation!r}"
             )
+        super().__init__(input_size, hidden_size, num_layers, dropout, nonlinearity=activation)
         self.activation = activation
         self.init = init
-        self.rnn = nn.RNN(
-            input_size,
-            hidden_size,
-            num_layers=num_layers,
-            nonlinearity=activation,
-            dropout=self._module_dropout(),
-            batch_first=True,
-        )
         if init == "identity":
             self._init_identity()
 
@@ -149,6 +150,8 @@ class LSTM(_Recurrent):
     ``forget_bias``; ``forget_bias=None`` keeps PyTorch's default uniform init.
     """
 
+    fused = nn.LSTM
+
     def __init__(
         self,
         input_size: int,
@@ -159,13 +162,6 @@ class LSTM(_Recurrent):
     ):
         super().__init__(input_size, hidden_size, num_layers, dropout)
         self.forget_bias = forget_bias
-        self.rnn = nn.LSTM(
-            input_size,
-            hidden_size,
-            num_layers=num_layers,
-            dropout=self._module_dropout(),
-            batch_first=True,
-        )
         if forget_bias is not None:
             self._init_forget_bias(float(forget_bias))
 
@@ -181,18 +177,4 @@ class LSTM(_Recurrent):
 class GRU(_Recurrent):
     """GRU (Cho et al. 2014): gated like the LSTM but with one state and three gates."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        dropout: float = 0.0,
-    ):
-        super().__init__(input_size, hidden_size, num_layers, dropout)
-        self.rnn = nn.GRU(
-            input_size,
-            hidden_size,
-            num_layers=num_layers,
-            dropout=self._module_dropout(),
-            batch_first=True,
-        )
+    fused = nn.GRU

@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seqbench.models.base import Backbone
+
 
 class KVCache(NamedTuple):
     """Streaming state for :meth:`Transformer.step`.
@@ -120,7 +122,7 @@ class Block(nn.Module):
         return x_t + self.mlp(self.ln_2(x_t)), cache
 
 
-class Transformer(nn.Module):
+class Transformer(Backbone):
     """Causal Transformer backbone with the same ``forward``/``step`` interface as the RNNs.
 
     ``forward(x, state=None)`` treats each call as its own context: it accepts ``state`` only
@@ -129,6 +131,9 @@ class Transformer(nn.Module):
     chunks. ``step`` streams one position at a time with a :class:`KVCache`, so each step costs
     attention over the cache only, and matches ``forward`` on the same prefix.
     """
+
+    attends = True
+    streams_with_cache = True
 
     def __init__(
         self,
@@ -140,19 +145,13 @@ class Transformer(nn.Module):
         ffn_mult: int = 4,
         max_len: int = 8192,
     ):
-        super().__init__()
-        if min(input_size, hidden_size, num_layers, num_heads, ffn_mult, max_len) < 1:
-            raise ValueError(
-                "input_size, hidden_size, num_layers, num_heads, ffn_mult and max_len must all "
-                f"be >= 1, got {input_size}, {hidden_size}, {num_layers}, {num_heads}, "
-                f"{ffn_mult}, {max_len}"
-            )
+        sizes = {"input_size": input_size, "hidden_size": hidden_size, "num_layers": num_layers}
+        sizes |= {"num_heads": num_heads, "ffn_mult": ffn_mult, "max_len": max_len}
+        super().__init__(dropout, **sizes)
         if hidden_size % num_heads != 0:
             raise ValueError(
                 f"hidden_size ({hidden_size}) must be divisible by num_heads ({num_heads})"
             )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -166,6 +165,11 @@ class Transformer(nn.Module):
             Block(hidden_size, num_heads, dropout, ffn_mult) for _ in range(num_layers)
         )
         self.ln_f = nn.LayerNorm(hidden_size)
+
+    @property
+    def max_positions(self) -> int:
+        """The positional table's length: no sequence or stream may go past it."""
+        return self.max_len
 
     def _check_len(self, end: int) -> None:
         if end > self.max_len:

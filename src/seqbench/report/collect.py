@@ -8,22 +8,12 @@ reason, so it is reported instead of silently dropped or poisoning the averages.
 """
 
 import csv
-import json
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from seqbench import rundir
 from seqbench.report.results import DatasetResult, ModelResult, Run, finite, model_rank, most_common
-
-RESULTS = "metrics.json"
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        loaded = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        return {"status": "failed", "reason": f"unreadable {path.name}: {error}"}
-    return loaded if isinstance(loaded, dict) else {"status": "failed", "reason": "bad metrics"}
 
 
 def read_curves(path: Path) -> list[dict[str, float]]:
@@ -58,10 +48,10 @@ def _load_yaml(path: Path) -> dict | None:
 
 def read_config(run_dir: Path) -> dict | None:
     """Hydra's composed config, else the copy the CSV logger kept in hparams.yaml."""
-    hydra_config = run_dir / ".hydra" / "config.yaml"
+    hydra_config = rundir.hydra_file(run_dir, "config.yaml")
     if hydra_config.is_file():
         return _load_yaml(hydra_config)
-    hparams = run_dir / "csv" / "hparams.yaml"
+    hparams = run_dir / rundir.CSV_LOGS / "hparams.yaml"
     if hparams.is_file():
         loaded = _load_yaml(hparams)
         if loaded and isinstance(loaded.get("config"), dict):
@@ -70,11 +60,10 @@ def read_config(run_dir: Path) -> dict | None:
 
 
 def read_run(run_dir: Path, config: dict | None = None) -> Run:
-    metrics = _read_json(run_dir / RESULTS)
     return Run(
         path=run_dir,
-        metrics=metrics,
-        curves=read_curves(run_dir / "curves.csv"),
+        metrics=rundir.read_metrics(run_dir),
+        curves=read_curves(run_dir / rundir.CURVES),
         config=config if config is not None else read_config(run_dir),
     )
 
@@ -86,7 +75,7 @@ def _sweep_job_run_dir(job_dir: Path, config: dict) -> Path | None:
         return None
     path = Path(run_dir)
     if not path.is_absolute():
-        hydra_cfg = _load_yaml(job_dir / ".hydra" / "hydra.yaml") or {}
+        hydra_cfg = _load_yaml(rundir.hydra_file(job_dir, "hydra.yaml")) or {}
         cwd = ((hydra_cfg.get("hydra") or {}).get("runtime") or {}).get("cwd")
         path = Path(cwd) / path if isinstance(cwd, str) else job_dir / path
     return path
@@ -95,21 +84,21 @@ def _sweep_job_run_dir(job_dir: Path, config: dict) -> Path | None:
 def _sweep_runs(runs_dir: Path, seen: set[Path]) -> list[Run]:
     """Runs that Hydra multirun job folders point at, including jobs that never wrote results."""
     found = []
-    for config_path in sorted(runs_dir.rglob(".hydra/config.yaml")):
+    for config_path in sorted(runs_dir.rglob(f"{rundir.HYDRA}/config.yaml")):
         job_dir = config_path.parent.parent
-        if (job_dir / RESULTS).is_file():
+        if rundir.has_results(job_dir):
             continue
         config = _load_yaml(config_path)
         run_dir = _sweep_job_run_dir(job_dir, config) if config else None
         if run_dir is None or run_dir.resolve() in seen:
             continue
         seen.add(run_dir.resolve())
-        if (run_dir / RESULTS).is_file():
+        if rundir.has_results(run_dir):
             found.append(read_run(run_dir, config=config))
             continue
         metrics = {
             "status": "failed",
-            "reason": f"no {RESULTS} in {run_dir} (the job stopped before training started)",
+            "reason": f"no {rundir.METRICS} in {run_dir} (the job stopped before training started)",
             "data": (config.get("data") or {}).get("name", "?"),
             "model": (config.get("model") or {}).get("name", "?"),
             "seed": config.get("seed", "?"),
@@ -122,7 +111,7 @@ def _sweep_runs(runs_dir: Path, seen: set[Path]) -> list[Run]:
 def find_runs(runs_dir: Path) -> list[Run]:
     """Every run under runs_dir (at any depth), including Hydra multirun jobs."""
     runs_dir = Path(runs_dir)
-    result_files = sorted(p for p in runs_dir.rglob(RESULTS) if p.is_file())
+    result_files = sorted(p for p in runs_dir.rglob(rundir.METRICS) if p.is_file())
     runs = [read_run(path.parent) for path in result_files]
     seen = {run.path.resolve() for run in runs}
     runs += _sweep_runs(runs_dir, seen)
@@ -139,7 +128,7 @@ def read_provenance(data: str, raw_dirs: list[Path]) -> dict | None:
     for raw_dir in raw_dirs:
         path = Path(raw_dir) / data / "provenance.json"
         if path.is_file():
-            loaded = _read_json(path)
+            loaded = rundir.read_json(path)
             if "reason" not in loaded:
                 return loaded | {"path": str(path)}
     return None

@@ -7,11 +7,12 @@ from their JSON files in :mod:`seqbench.report.lessons_text`.
 """
 
 import csv
-import re
 import statistics
 from pathlib import Path
 
-from seqbench.gradient_flow import CSV_NAME, slope
+from seqbench import rundir
+from seqbench.data import baselines, registry
+from seqbench.lessons.gradient_flow import slope
 from seqbench.report import lesson_plots
 from seqbench.report.formatting import MISSING, number, spread
 from seqbench.report.page import Figure, Lesson
@@ -19,14 +20,10 @@ from seqbench.report.results import Run, finite, model_rank
 from seqbench.report.tables import Table
 from seqbench.report.verdicts import memory_verdicts
 
-COPY_CHANCE = 1 / 8  # recall accuracy of guessing one of the 8 symbols
-ADDING_BASELINE = 1 / 6
-_STUDY_DATA = re.compile(r"^(adding|copy)-T(\d+)$")
-
 
 def read_profiles(run: Run) -> dict[str, list[tuple[float, float]]]:
     """gradient_flow.csv as {"init": [(distance, norm)], "trained": [...]}."""
-    path = Path(run.path) / CSV_NAME
+    path = Path(run.path) / rundir.GRADIENT_FLOW
     if not path.is_file():
         return {}
     by_step: dict[int, list[tuple[float, float]]] = {}
@@ -128,9 +125,9 @@ def memory_section(runs: list[Run]) -> Lesson | None:
     grid: dict[str, dict[int, dict[str, list[float]]]] = {}
     failed = []
     for run in runs:
-        if not (match := _STUDY_DATA.match(run.data)):
+        if not (study := registry.memory_dataset(run.data)):
             continue
-        task, length = match.group(1), int(match.group(2))
+        task, length = study
         value = _score(run, _memory_metric(task)[0])
         if value is None:
             failed.append(f"{run.data}/{run.model}/{run.seed}: {run.reason or 'no result'}")
@@ -154,7 +151,7 @@ def memory_section(runs: list[Run]) -> Lesson | None:
             ]
             for m in models
         }
-        baseline = ADDING_BASELINE if task == "adding" else COPY_CHANCE
+        baseline = baselines.ADDING_MSE if task == "adding" else baselines.COPY_RECALL_CHANCE
         base_words = "predict the mean, 1/6" if task == "adding" else "chance, 1/8"
         section.figures.append(
             Figure(

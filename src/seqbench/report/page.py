@@ -6,14 +6,15 @@ same winner, baseline and sentences; the W&B Report takes its title and notes fr
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seqbench.models import MODELS
 from seqbench.report.plots import bars_svg, curves_svg
 from seqbench.report.provenance import provenance_rows
-from seqbench.report.results import MODEL_ORDER, DatasetResult, metric_words
+from seqbench.report.results import DatasetResult, metric_words
 from seqbench.report.tables import Table, config_table, results_table, runs_table, summary_table
 from seqbench.report.verdicts import best_marked, reading
 
 TITLE = "seqbench: model comparison"
-MODELS_COMPARED = " vs ".join(MODEL_ORDER)
+MODELS_COMPARED = " vs ".join(MODELS)
 MAIN_METRIC_NOTE = (
     "Main metric: the test value of the metric that picked each run's best checkpoint. "
     "Mean ± sample standard deviation over seeds; failed runs are listed, never averaged."

@@ -13,6 +13,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from seqbench.models import MODELS
 from seqbench.report.formatting import spread
 from seqbench.report.results import (
     STEP_AXIS,
@@ -23,7 +24,7 @@ from seqbench.report.results import (
 )
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies
-MODEL_COLOURS = {"rnn": "#E69F00", "lstm": "#0072B2", "gru": "#009E73", "transformer": "#CC79A7"}
+MODEL_COLOURS = dict(zip(MODELS, ("#E69F00", "#0072B2", "#009E73", "#CC79A7"), strict=True))
 SPARE_COLOURS = ("#D55E00", "#56B4E9", "#000000", "#F0E442")
 BASELINE_STYLE = {"color": "#555555", "linestyle": "--", "linewidth": 1.3}
 STYLE = {

@@ -10,7 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MODEL_ORDER = ("rnn", "lstm", "gru", "transformer")
+from seqbench.models import MODELS
+from seqbench.tasks import TASK_KINDS
 
 
 @dataclass(eq=False)  # identity: runs key dicts, and two runs with equal records differ
@@ -153,13 +154,7 @@ class DatasetResult:
     def kind(self) -> str:
         """text, sensor, adding or copy: from the task class, else the data's provenance."""
         task = (self.task or "").rsplit(".", 1)[-1]
-        by_task = {
-            "LanguageModel": "text",
-            "Classifier": "sensor",
-            "Adding": "adding",
-            "Copy": "copy",
-        }
-        return by_task.get(task) or str((self.provenance or {}).get("kind", ""))
+        return TASK_KINDS.get(task) or str((self.provenance or {}).get("kind", ""))
 
     @property
     def kind_words(self) -> str:
@@ -218,4 +213,4 @@ def finite(value: object) -> bool:
 
 def model_rank(model: str) -> tuple[int, str]:
     """The paper order (rnn, lstm, gru, transformer), then any other model by name."""
-    return (MODEL_ORDER.index(model) if model in MODEL_ORDER else len(MODEL_ORDER), model)
+    return (MODELS.index(model) if model in MODELS else len(MODELS), model)

@@ -8,7 +8,6 @@ axis labels. Building the Report object needs no network, so it is unit-tested o
 saving needs a login and the server.
 """
 
-import netrc
 import os
 import socket
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from seqbench.config import one_line
 from seqbench.errors import SeqbenchError
 from seqbench.report.page import MODELS_COMPARED, TITLE
 from seqbench.report.results import METRIC_WORDS, STEP_AXIS, TIME_AXIS
+from seqbench.wandb_login import base_url, logged_in
 
 # seqbench-train logs the composed config under the W&B config key "config"
 MODEL_KEY = "config.config.model.name"
@@ -117,21 +117,6 @@ def build_report(entity: str, project: str, group: str, metrics: Sequence[str]):
     )
 
 
-def base_url() -> str:
-    return os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai").rstrip("/")
-
-
-def _logged_in() -> bool:
-    """Credentials W&B would use without prompting: WANDB_API_KEY or a netrc entry."""
-    if os.environ.get("WANDB_API_KEY"):
-        return True
-    host = urlparse(base_url()).hostname or ""
-    try:
-        return bool(netrc.netrc(os.environ.get("NETRC")).authenticators(host))
-    except (FileNotFoundError, netrc.NetrcParseError, OSError):
-        return False
-
-
 def _needs(what: str) -> SeqbenchError:
     return SeqbenchError(
         f"{what}; seqbench report --wandb needs a W&B login (`wandb login` or WANDB_API_KEY) "
@@ -144,7 +129,7 @@ def _check_online() -> None:
     mode = os.environ.get("WANDB_MODE", "")
     if mode in ("offline", "disabled", "dryrun"):
         raise _needs(f"WANDB_MODE={mode} keeps W&B offline (unset it to publish)")
-    if not _logged_in():
+    if not logged_in():
         raise _needs("not logged in to W&B")
     url = urlparse(base_url())
     port = url.port or (443 if url.scheme == "https" else 80)

@@ -5,4 +5,6 @@ from seqbench.tasks.classifier import Classifier
 from seqbench.tasks.language_model import LanguageModel
 from seqbench.tasks.memory import Adding, Copy
 
-__all__ = ["Adding", "Classifier", "Copy", "LanguageModel", "SequenceTask"]
+TASK_KINDS = {task.__name__: task.kind for task in (LanguageModel, Classifier, Adding, Copy)}
+
+__all__ = ["TASK_KINDS", "Adding", "Classifier", "Copy", "LanguageModel", "SequenceTask"]

@@ -32,8 +32,8 @@ from seqbench.models.size import count_parameters, hidden_size_for_budget
 class SequenceTask(L.LightningModule):
     """Subclasses define the input layer, the head, the loss and the metrics."""
 
-    monitor = "val/loss"  # the metric that picks the best checkpoint and that sweeps optimise
-    mode = "min"
+    kind = ""  # what the report calls the task (text, sensor, adding, copy)
+    monitor, mode = "val/loss", "min"  # picks the best checkpoint; what sweeps optimise
     per_step_targets = True  # False: one target per sequence, read from the last step
     check_finite_every: int | None = None  # steps between loss checks; None: see on_fit_start
 

@@ -14,6 +14,7 @@ from seqbench.tasks.base import SequenceTask
 
 
 class Classifier(SequenceTask):
+    kind = "sensor"
     monitor, mode = "val/acc", "max"
     per_step_targets = False
 

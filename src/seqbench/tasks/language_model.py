@@ -5,21 +5,15 @@ import math
 
 from torch import Tensor, nn
 from torch.nn import functional as F
-from torchmetrics import MeanMetric, MetricCollection
+from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy
 
 from seqbench.tasks.base import SequenceTask
-
-
-class _CrossEntropy(MeanMetric):
-    """Mean cross-entropy over every predicted position (synced across ranks)."""
-
-    def update(self, logits: Tensor, targets: Tensor) -> None:
-        loss = F.cross_entropy(logits.flatten(0, -2), targets.flatten(), reduction="none")
-        super().update(loss)
+from seqbench.tasks.metrics import CrossEntropy
 
 
 class LanguageModel(SequenceTask):
+    kind = "text"
     monitor, mode = "val/loss", "min"
 
     def build_inputs(self, embed_dim: int) -> nn.Module:
@@ -31,7 +25,7 @@ class LanguageModel(SequenceTask):
     def build_metrics(self) -> MetricCollection:
         vocab = self.data_info["vocab_size"]
         return MetricCollection(
-            {"loss": _CrossEntropy(), "acc": _FlatAccuracy(num_classes=vocab, average="micro")}
+            {"loss": CrossEntropy(), "acc": _FlatAccuracy(num_classes=vocab, average="micro")}
         )
 
     def loss(self, outputs: Tensor, targets: Tensor) -> Tensor:

@@ -1,8 +1,7 @@
 """The long-memory tasks. Adding: regress the sum of the two marked values from the last
 step (predicting the mean scores MSE 1/6). Copy: emit blanks, then the 10 symbols seen
-T steps earlier (a memoryless model scores cross-entropy 10 ln 8 / (T + 20))."""
-
-import math
+T steps earlier (a memoryless model scores cross-entropy 10 ln 8 / (T + 20)); the baselines
+live in :mod:`seqbench.data.baselines`."""
 
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -10,15 +9,11 @@ from torchmetrics import MeanMetric, MeanSquaredError, MetricCollection
 
 from seqbench.data.sources.synthetic import COPY_LENGTH, COPY_SYMBOLS
 from seqbench.tasks.base import SequenceTask
-
-ADDING_BASELINE_MSE = 1 / 6
-
-
-def copy_baseline(delay: int) -> float:
-    return COPY_LENGTH * math.log(COPY_SYMBOLS) / (delay + 2 * COPY_LENGTH)
+from seqbench.tasks.metrics import CrossEntropy
 
 
 class Adding(SequenceTask):
+    kind = "adding"
     monitor, mode = "val/mse", "min"
     per_step_targets = False
 
@@ -38,12 +33,6 @@ class Adding(SequenceTask):
         metrics.update(outputs.squeeze(-1), targets)
 
 
-class _RecallLoss(MeanMetric):
-    def update(self, logits: Tensor, targets: Tensor) -> None:
-        loss = F.cross_entropy(logits.flatten(0, -2), targets.flatten(), reduction="none")
-        super().update(loss)
-
-
 class _RecallAccuracy(MeanMetric):
     """Share of the recall segment (the last 10 steps) predicted exactly."""
 
@@ -53,6 +42,7 @@ class _RecallAccuracy(MeanMetric):
 
 
 class Copy(SequenceTask):
+    kind = "copy"
     monitor, mode = "val/loss", "min"
 
     def build_inputs(self, embed_dim: int) -> nn.Module:
@@ -62,7 +52,7 @@ class Copy(SequenceTask):
         return nn.Linear(hidden, COPY_SYMBOLS + 2)
 
     def build_metrics(self) -> MetricCollection:
-        return MetricCollection({"loss": _RecallLoss(), "recall_acc": _RecallAccuracy()})
+        return MetricCollection({"loss": CrossEntropy(), "recall_acc": _RecallAccuracy()})
 
     def loss(self, outputs: Tensor, targets: Tensor) -> Tensor:
         return F.cross_entropy(outputs.flatten(0, -2), targets.flatten())

@@ -1,6 +1,6 @@
 """Sample text from a trained character language model, with any of the four backbones.
 
-Generation is streaming (a :class:`~seqbench.streaming.Streamer`): the prompt is fed one
+Generation is streaming (a :class:`~seqbench.lessons.streaming.Streamer`): the prompt is fed one
 character at a time and the state (RNN hidden state, Transformer KV cache) is carried, so each
 new character costs one step (O(1) for the RNNs) instead of re-running the whole prefix. A
 Transformer reads at most its training window (``data.seq_len``) of the latest characters.
@@ -15,7 +15,7 @@ from torch import Tensor
 
 from seqbench.data.text import UNKNOWN, decode, encode
 from seqbench.errors import ConfigError
-from seqbench.streaming import Streamer
+from seqbench.lessons.streaming import Streamer
 from seqbench.tasks.base import SequenceTask
 from seqbench.tasks.language_model import LanguageModel
 
@@ -78,9 +78,9 @@ def context_of(task: SequenceTask) -> int | None:
     position 0: positions past that were never seen, so sampling keeps only the last seq_len
     characters (nanoGPT's crop). A recurrent model carries its state on, as in streaming.
     """
-    if getattr(task.backbone, "max_len", None) is None:
+    if not task.backbone.attends:
         return None
-    return int(task.data_info.get("seq_len") or task.backbone.max_len)
+    return int(task.data_info.get("seq_len") or task.backbone.max_positions)
 
 
 def sample_ids(
@@ -130,7 +130,7 @@ def encode_prompt(prompt: str, vocab: list[str]) -> Tensor:
 
 def check_length(task: SequenceTask, total: int) -> None:
     """The Transformer's positional table ends at max_len; say so before stepping past it."""
-    limit = getattr(task.backbone, "max_len", None)
+    limit = task.backbone.max_positions
     if limit is not None and total > limit:
         raise ConfigError(
             f"prompt plus chars is {total} characters but this Transformer only has positions "

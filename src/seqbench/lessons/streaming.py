@@ -46,7 +46,7 @@ class Streamer:
     def __init__(self, task: SequenceTask, device: str | torch.device | None = None) -> None:
         self.task = task.eval() if device is None else task.to(device).eval()
         self.device = next(task.parameters()).device  # pushed steps are moved here
-        self.max_len: int | None = getattr(task.backbone, "max_len", None)
+        self.max_len: int | None = task.backbone.max_positions
         self.reset()
 
     def reset(self) -> None:

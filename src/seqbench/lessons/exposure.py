@@ -17,9 +17,10 @@ from rich.progress import Progress
 from torch import Tensor
 from torch.nn import functional as F
 
+from seqbench import rundir
 from seqbench.data.text import CharLMDataModule, decode, encode
 from seqbench.errors import ConfigError
-from seqbench.generation import (
+from seqbench.lessons.generation import (
     check_char_lm,
     check_length,
     check_sampling,
@@ -27,7 +28,7 @@ from seqbench.generation import (
     inference,
     sample_ids,
 )
-from seqbench.models import BACKBONES
+from seqbench.models import MODELS
 from seqbench.tasks.base import SequenceTask
 from seqbench.tasks.checkpoint import load_task
 
@@ -136,11 +137,11 @@ def text_lessons(
 ) -> dict:
     """Sample and exposure-bias numbers for every model's best checkpoint of (data, seed)."""
     check_sampling(sampling.get("temperature", 0.8), sampling.get("top_k", 20))
-    paths = {m: runs_dir / data / m / str(seed) / "checkpoints" / "best.ckpt" for m in BACKBONES}
+    paths = {m: rundir.checkpoint(rundir.run_dir(runs_dir, data, m, seed)) for m in MODELS}
     found = {m: p for m, p in paths.items() if p.is_file()}
     if not found:
         raise ConfigError(
-            f"no checkpoint at {runs_dir}/{data}/<{'|'.join(BACKBONES)}>/{seed}/checkpoints/"
+            f"no checkpoint at {runs_dir}/{data}/<{'|'.join(MODELS)}>/{seed}/checkpoints/"
             f"best.ckpt; train first, e.g. `seqbench-train data={data} model=gru seed={seed}`"
         )
     text, models = validation_text(data, raw_dir), {}

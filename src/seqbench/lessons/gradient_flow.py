@@ -19,22 +19,16 @@ refuses to differentiate its RNN kernels outside training mode ("cudnn RNN backw
 be called in training mode"), a limit CPU kernels do not have, so without this the probe
 worked on a CPU and stopped every recurrent run on a GPU before its first step.
 
-``GradientFlowMonitor`` does it at init, every ``every_n_steps`` and at the end, appends to
-``gradient_flow.csv`` and logs a summary (and a W&B table).
+The Lightning callback that records it during training is
+:class:`seqbench.callbacks.gradient_flow.GradientFlowMonitor`.
 """
 
-import csv
 import math
-from pathlib import Path
 
-import lightning as L
 import torch
 from torch import Tensor
 
-from seqbench.models import Transformer
 from seqbench.tasks.base import SequenceTask
-
-CSV_NAME = "gradient_flow.csv"
 
 
 def _final_loss(task: SequenceTask, top: Tensor, y: Tensor) -> Tensor:
@@ -79,10 +73,8 @@ def measure(task: SequenceTask, x: Tensor, y: Tensor) -> list[float]:
     task.eval()
     try:
         with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
-            if isinstance(task.backbone, Transformer):
-                norms = _transformer(task, x, y)
-            else:
-                norms = _recurrent(task, x, y)
+            probe = _transformer if task.backbone.attends else _recurrent
+            norms = probe(task, x, y)
     finally:
         task.train(was_training)
     return [float(v) for v in norms.mean(dim=1)]
@@ -98,57 +90,3 @@ def slope(norms_by_distance: dict[int, float]) -> float | None:
     mean_v = sum(v for _, v in points) / len(points)
     spread = sum((d - mean_d) ** 2 for d, _ in points)
     return sum((d - mean_d) * (v - mean_v) for d, v in points) / spread
-
-
-class GradientFlowMonitor(L.Callback):
-    """Measures gradient flow on a fixed validation batch during training."""
-
-    def __init__(self, out_dir: str, every_n_steps: int | None = None, batch_size: int = 16):
-        if every_n_steps is not None and every_n_steps < 1:
-            raise ValueError(f"every_n_steps must be >= 1 or null, got {every_n_steps}")
-        self.path = Path(out_dir) / CSV_NAME
-        self.every_n_steps, self.batch_size = every_n_steps, batch_size
-        self._batch: tuple[Tensor, Tensor] | None = None
-        self._last_step = -1
-
-    def _fixed_batch(self, trainer: L.Trainer, task: SequenceTask) -> tuple[Tensor, Tensor]:
-        if self._batch is None:
-            x, y = next(iter(trainer.datamodule.val_dataloader()))
-            self._batch = (x[: self.batch_size], y[: self.batch_size])
-        return tuple(t.to(task.device) for t in self._batch)
-
-    def record(self, trainer: L.Trainer, task: SequenceTask) -> None:
-        step = trainer.global_step
-        if not trainer.is_global_zero or step == self._last_step:
-            return
-        self._last_step = step
-        norms = measure(task, *self._fixed_batch(trainer, task))
-        by_distance = {len(norms) - 1 - t: n for t, n in enumerate(norms)}
-        new = not self.path.is_file()
-        with self.path.open("a", newline="") as handle:
-            writer = csv.writer(handle)
-            if new:
-                writer.writerow(["step", "distance", "norm"])
-            writer.writerows([step, d, f"{n:.6g}"] for d, n in sorted(by_distance.items()))
-        summary = {"grad_flow/norm_near": by_distance[1], "grad_flow/norm_far": norms[0]}
-        if (value := slope(by_distance)) is not None:
-            summary["grad_flow/slope_log10_per_step"] = value
-        for logger in trainer.loggers:
-            logger.log_metrics(summary, step=step)
-            if hasattr(logger, "log_table"):  # W&B: the whole profile, one table per record
-                rows = [[d, n] for d, n in sorted(by_distance.items())]
-                logger.log_table("grad_flow/profile", ["distance", "norm"], rows, step=step)
-
-    def on_train_start(self, trainer: L.Trainer, task: SequenceTask) -> None:
-        if trainer.global_step == 0:  # freshly initialised: a new file; a resumed run appends
-            if trainer.is_global_zero:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.path.unlink(missing_ok=True)
-            self.record(trainer, task)
-
-    def on_train_batch_end(self, trainer, task, outputs, batch, batch_idx: int) -> None:
-        if self.every_n_steps and trainer.global_step % self.every_n_steps == 0:
-            self.record(trainer, task)
-
-    def on_train_end(self, trainer: L.Trainer, task: SequenceTask) -> None:
-        self.record(trainer, task)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import lightning as L
 
+from seqbench import rundir
+
 
 class RunRecorder(L.Callback):
     def __init__(self, run_dir: Path) -> None:
@@ -46,7 +48,7 @@ class RunRecorder(L.Callback):
     def write_curves(self) -> None:
         """Always written (a header at least), so a pipeline can declare it as an output."""
         columns = list(dict.fromkeys(["step", "time_s", *(k for row in self.rows for k in row)]))
-        with (self.run_dir / "curves.csv").open("w", newline="") as handle:
+        with (self.run_dir / rundir.CURVES).open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
             writer.writerows(self.rows)

@@ -19,11 +19,10 @@ from omegaconf import OmegaConf
 
 from seqbench.config import CONF_DIR
 from seqbench.errors import ConfigError
-from seqbench.models import BACKBONES
-from seqbench.streaming import Streamer
+from seqbench.lessons.streaming import Streamer
+from seqbench.models import BACKBONES, MODELS
 from seqbench.tasks import Classifier
 
-MODELS = ("rnn", "lstm", "gru", "transformer")
 CHANNELS = 6  # the watch / HAR sensor windows
 CLASSES = [f"class{i}" for i in range(7)]
 _NOT_KWARGS = {"_target_", "_partial_", "name", "defaults", "hidden_size"}
@@ -75,7 +74,7 @@ def measure(
         )
     tasks = {name: build_classifier(name).to(device) for name in models}
     for name, task in tasks.items():
-        max_len = getattr(task.backbone, "max_len", None)
+        max_len = task.backbone.max_positions
         if max_len is not None and positions > max_len:
             raise ConfigError(f"{name} has max_len={max_len}; stream at most that many positions")
     threads = torch.get_num_threads()

@@ -1,0 +1,38 @@
+"""What every backbone shares: the size checks and the capabilities it declares.
+
+Lessons and tools ask a backbone what it can do (``attends``, ``streams_with_cache``,
+``max_positions``) instead of probing for attributes or testing its class, so a new backbone
+states its nature once, here, and every lesson treats it right.
+"""
+
+from typing import ClassVar
+
+from torch import nn
+
+
+class Backbone(nn.Module):
+    """Base class of the backbones: ``forward(x, state)`` and ``step(x_t, state)``."""
+
+    attends: ClassVar[bool] = False
+    """True: every position reads the earlier ones directly (attention), so gradients reach
+    each step without a product over time; False: one carried state links the steps."""
+
+    streams_with_cache: ClassVar[bool] = False
+    """True: the streaming state grows with every position (a key/value cache); False: a
+    fixed-size state (the recurrent hidden and cell state)."""
+
+    def __init__(self, dropout: float, **sizes: int) -> None:
+        """Refuse sizes below 1 and dropout outside [0, 1), naming every size checked."""
+        super().__init__()
+        if min(sizes.values()) < 1:
+            names = list(sizes)
+            listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+            got = ", ".join(str(v) for v in sizes.values())
+            raise ValueError(f"{listed} must all be >= 1, got {got}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+
+    @property
+    def max_positions(self) -> int | None:
+        """The most positions a sequence or stream may reach; None for no limit."""
+        return None

@@ -1,0 +1,23 @@
+"""Whether W&B has credentials it would use without prompting. Training picks online or
+offline logging from it and `seqbench report --wandb` refuses to publish without it, so
+both must see the same login: WANDB_API_KEY, or a netrc entry for the W&B host (NETRC
+names another netrc file, WANDB_BASE_URL another host, as for wandb itself)."""
+
+import netrc
+import os
+from urllib.parse import urlparse
+
+
+def base_url() -> str:
+    return os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai").rstrip("/")
+
+
+def logged_in() -> bool:
+    """Credentials W&B would use without prompting: WANDB_API_KEY or a netrc entry."""
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    host = urlparse(base_url()).hostname or ""
+    try:
+        return bool(netrc.netrc(os.environ.get("NETRC")).authenticators(host))
+    except (FileNotFoundError, netrc.NetrcParseError, OSError):
+        return False

@@ -1,0 +1,63 @@
+"""The run-directory contract: rundir.py, dvc.yaml and the configs name the same files."""
+
+import re
+from pathlib import Path
+
+import yaml
+from conftest import ROOT
+
+from seqbench import config, rundir
+
+
+def training_stages() -> dict[str, dict]:
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    return {name: s for name, s in stages.items() if "seqbench-train" in s["cmd"]}
+
+
+def declared(entries: list) -> list[str]:
+    """Paths of a dvc.yaml outs/metrics/plots list (plain strings or {path: options})."""
+    return [e if isinstance(e, str) else next(iter(e)) for e in entries or []]
+
+
+def test_dvc_training_stages_declare_the_files_rundir_names():
+    stages = training_stages()
+    assert set(stages) == {"train", "activations", "memory", "memory-long"}
+    for name, stage in stages.items():
+        data = re.search(r"data\.name=(\S+)", stage["cmd"])
+        fields = {
+            "data": data.group(1) if data else "${item.data}",
+            "model": "${item.model}",
+            "seed": "${item.seed}",
+            "clip": "${item.clip}",
+        }
+        layouts = {f"runs/{t.format(**fields)}" for t in rundir.LAYOUTS.values()}
+        (out,) = declared(stage["outs"])
+        run = Path(out).parent
+        assert str(run) in layouts, name
+        assert Path(out).name == rundir.CHECKPOINTS, name
+        assert declared(stage["metrics"]) == [str(run / rundir.METRICS)], name
+        if "plots" in stage:
+            assert declared(stage["plots"]) == [str(run / rundir.CURVES)], name
+
+
+def test_the_configs_write_where_rundir_says():
+    paths = yaml.safe_load((config.CONF_DIR / "paths" / "default.yaml").read_text())
+    compare = rundir.LAYOUTS["compare"].format(
+        data="${data.name}", model="${model.name}", seed="${seed}"
+    )
+    assert paths["run_dir"].endswith(f"/runs/{compare}")
+    callbacks = yaml.safe_load((config.CONF_DIR / "callbacks" / "default.yaml").read_text())
+    checkpoint = callbacks["model_checkpoint"]
+    assert checkpoint["dirpath"] == "${paths.run_dir}/" + rundir.CHECKPOINTS
+    assert checkpoint["filename"] == rundir.BEST and checkpoint["save_last"] is True
+    assert rundir.checkpoint(Path("r"), rundir.LAST) == Path("r/checkpoints/last.ckpt")
+
+
+def test_metrics_round_trip_atomically_and_a_damaged_file_reads_as_failed(tmp_path):
+    rundir.write_metrics(tmp_path, {"status": "finished", "best_val": 0.5})
+    assert rundir.read_metrics(tmp_path) == {"status": "finished", "best_val": 0.5}
+    assert [p.name for p in tmp_path.iterdir()] == [rundir.METRICS]  # no temp file left
+    (tmp_path / rundir.METRICS).write_text("{not json")
+    assert rundir.read_metrics(tmp_path)["status"] == "failed"
+    (tmp_path / rundir.METRICS).write_text("[1, 2]")
+    assert rundir.read_metrics(tmp_path) == {"status": "failed", "reason": "bad metrics"}
