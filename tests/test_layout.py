@@ -9,7 +9,14 @@ import pytest
 from seqbench.wandb_login import logged_in
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "seqbench"
-HELPERS = {"config", "errors", "rundir", "device", "wandb_login"}  # any layer may use them
+HELPERS = {
+    "config",
+    "errors",
+    "rundir",
+    "device",
+    "wandb_login",
+    "resolvers",
+}  # any layer may use them
 LAYERS = {
     "data": 0,
     "models": 1,
