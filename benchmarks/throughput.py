@@ -38,7 +38,8 @@ from omegaconf import DictConfig
 from overhead import RAW_DIR, PlainModel, quiet
 
 from seqbench import config
-from seqbench.train import build, train
+from seqbench.builder import build
+from seqbench.train import train
 
 PRESETS = {
     "lstm": ["model=lstm"],

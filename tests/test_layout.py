@@ -24,6 +24,7 @@ LAYERS = {
     "callbacks": 3,
     "lessons": 3,
     "train": 4,
+    "builder": 4,
     "sweep": 4,
     "params": 4,
     "report": 5,
@@ -88,7 +89,7 @@ def test_no_module_is_too_long():
 
 
 def test_training_and_publishing_see_the_same_wandb_login(monkeypatch, tmp_path):
-    from seqbench.train import wandb_mode
+    from seqbench.builder import wandb_mode
 
     for key in ("WANDB_MODE", "WANDB_API_KEY", "WANDB_BASE_URL"):
         monkeypatch.delenv(key, raising=False)

@@ -3,6 +3,7 @@
 import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,7 +17,9 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from seqbench import config
-from seqbench.train import build, train
+from seqbench.builder import build
+from seqbench.errors import ConfigError
+from seqbench.train import train
 
 MODELS = ("rnn", "lstm", "gru", "transformer")
 DATASETS = ("shakespeare", "watch", "adding", "copy")
@@ -245,7 +248,7 @@ def test_wandb_runs_offline_without_credentials_and_keeps_keys_out(tmp_path, raw
 
 
 def test_wandb_mode_is_offline_without_credentials(monkeypatch, tmp_path):
-    from seqbench.train import wandb_mode
+    from seqbench.builder import wandb_mode
 
     for key in ("WANDB_MODE", "WANDB_API_KEY"):
         monkeypatch.delenv(key, raising=False)
@@ -306,6 +309,23 @@ def test_compile_must_be_a_flag(tmp_path, raw_dir, value):
     )  # fmt: skip
     assert result.returncode == 2
     assert "compile must be true or false" in one_line_error(result)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["model=rnn_relu", "model.activation=sigmoid"], "model.activation='sigmoid' is not valid"),
+        (["model=irnn", "model.init=orthogonal"], "model.init='orthogonal' is not valid"),
+        (["model=irnn", "model.activation=tanh"], "model.init=identity (IRNN) needs"),
+        (["model=rnn_relu", "model.num_layers=0"], "model.num_layers must be an integer >= 1"),
+        (["model=lstm", "model.forget_bias=high"], "model.forget_bias must be a number"),
+        (["model=transformer", "model.ffn_mult=0"], "model.ffn_mult must be an integer >= 1"),
+    ],
+)
+def test_every_model_option_is_checked_whichever_model_sets_it(tmp_path, overrides, expected):
+    cfg = compose_cfg(tmp_path, tmp_path / "no-data", *overrides)
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        config.validate(cfg)
 
 
 def test_an_existing_run_is_not_overwritten(tmp_path, raw_dir):

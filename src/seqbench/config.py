@@ -5,6 +5,7 @@ module turns those into one line, and adds the checks Hydra cannot know: value t
 ranges, and which group options exist.
 """
 
+import math
 import re
 from collections.abc import Iterable
 from importlib.resources import files
@@ -103,6 +104,35 @@ def _choice(cfg: DictConfig, key: str, choices: tuple) -> None:
         raise ConfigError(f"{key}={value!r} is not valid; valid choices: {', '.join(choices)}")
 
 
+def _model_options(cfg: DictConfig) -> None:
+    """Every option a model config sets, whichever model sets it (rnn, rnn_relu, irnn and the
+    rest share option names), in the config's own terms before any data loads."""
+    checks = {
+        "hidden_size": lambda key: _int(cfg, key, 1, allow_none=True),
+        "num_layers": lambda key: _int(cfg, key, 1),
+        "dropout": lambda key: _float(cfg, key, 0.0, 1.0),
+        "activation": lambda key: _choice(cfg, key, ACTIVATIONS),
+        "init": lambda key: _choice(cfg, key, INITS),
+        "forget_bias": lambda key: _float(cfg, key, -math.inf, allow_none=True),
+        "num_heads": lambda key: _int(cfg, key, 1),
+        "ffn_mult": lambda key: _int(cfg, key, 1),
+        "max_len": lambda key: _int(cfg, key, 1),
+    }
+    for option in cfg.model:
+        if option in checks:
+            checks[option](f"model.{option}")
+    model = cfg.model
+    if model.get("init") == "identity" and model.get("activation") != "relu":
+        raise ConfigError(
+            f"model.init=identity (IRNN) needs model.activation=relu, got {model.activation!r}"
+        )
+    hidden, heads = model.get("hidden_size"), model.get("num_heads")
+    if hidden is not None and heads is not None and hidden % heads:
+        raise ConfigError(
+            f"model.hidden_size={hidden} must be divisible by model.num_heads={heads}"
+        )
+
+
 def validate(cfg: DictConfig) -> None:
     """Every value a run depends on, checked before any data is loaded or model built."""
     try:
@@ -110,20 +140,7 @@ def validate(cfg: DictConfig) -> None:
     except Exception as error:  # interpolation or missing value
         raise ConfigError(one_line(error)) from error
     _int(cfg, "seed", 0)
-    _int(cfg, "model.hidden_size", 1, allow_none=True)
-    _int(cfg, "model.num_layers", 1)
-    _float(cfg, "model.dropout", 0.0, 1.0)
-    if cfg.model.name == "rnn":
-        _choice(cfg, "model.activation", ACTIVATIONS)
-        _choice(cfg, "model.init", INITS)
-    if cfg.model.name == "transformer":
-        _int(cfg, "model.num_heads", 1)
-        hidden = cfg.model.hidden_size
-        if hidden is not None and hidden % cfg.model.num_heads:
-            raise ConfigError(
-                f"model.hidden_size={hidden} must be divisible by model.num_heads="
-                f"{cfg.model.num_heads}"
-            )
+    _model_options(cfg)
     if cfg.model.hidden_size is None:
         _int(cfg, "task.param_budget", 100)
     _int(cfg, "task.embed_dim", 1)

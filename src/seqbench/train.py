@@ -3,30 +3,26 @@ best checkpoint, and write metrics.json into the run directory.
 
     seqbench-train model=gru data=watch budget=smoke
     seqbench-train ckpt_path=last            # resume this run directory's last checkpoint
+
+:func:`train` reads as its steps: check the config (once, ``config.validate``), claim the run
+directory, show the config, start (seed and build, see ``builder``), fit and test, and
+finish (results written, W&B closed, DDP torn down) whatever happened.
 """
 
 import math
 import os
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import hydra
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from seqbench import config, rundir
+from seqbench.builder import build, configure_backend
 from seqbench.errors import ConfigError, SeqbenchError
-from seqbench.wandb_login import logged_in
-
-
-def wandb_mode() -> str:
-    """online with credentials (WANDB_API_KEY or a netrc login), else offline: never prompt."""
-    if os.environ.get("WANDB_MODE") == "":
-        del os.environ["WANDB_MODE"]  # wandb itself rejects an empty mode
-    if os.environ.get("WANDB_MODE"):
-        return os.environ["WANDB_MODE"]
-    return "online" if logged_in() else "offline"
 
 
 def is_child_rank() -> bool:
@@ -34,97 +30,52 @@ def is_child_rank() -> bool:
     return int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("RANK", "0")) > 0
 
 
-def build_loggers(cfg: DictConfig) -> list:
-    loggers = []
-    for name, node in (cfg.logger or {}).items():
-        if node is None:
-            continue
-        if name == "wandb":
-            node = OmegaConf.merge(node, {"mode": wandb_mode()} if node.mode == "auto" else {})
-        loggers.append(instantiate(node))
-    return loggers
-
-
-def build(cfg: DictConfig, run_dir: Path):
-    """DataModule, task, trainer and the recorder, from the config."""
-    import lightning as L
-
-    from seqbench.callbacks.recorder import RunRecorder
-
-    datamodule = instantiate(cfg.data)
-    datamodule.setup("fit")  # validates windows against the data before any training
-    model_cfg = {k: v for k, v in cfg.model.items() if k != "name"}
-    scheduler = instantiate(cfg.scheduler) if cfg.scheduler else None
-    task = instantiate(
-        cfg.task,
-        backbone=instantiate(model_cfg),
-        optimizer=instantiate(cfg.optimizer),
-        scheduler=scheduler,
-        data_info=datamodule.info(),
-        _convert_="all",
-    )
-    callbacks = []
-    for name, node in (cfg.callbacks or {}).items():
-        if node is None:  # switched off, e.g. callbacks.progress_bar=null
-            continue
-        if name == "model_checkpoint":
-            node = OmegaConf.merge(node, {"monitor": task.monitor, "mode": task.mode})
-        callbacks.append(instantiate(node))
-    recorder = RunRecorder(run_dir)
-    loggers = build_loggers(cfg)
-    trainer: L.Trainer = instantiate(
-        cfg.trainer,
-        callbacks=[*callbacks, recorder],
-        logger=loggers or False,
-        default_root_dir=str(run_dir),
-    )
-    return datamodule, task, trainer, recorder
-
-
-def configure_backend(cfg: DictConfig) -> None:
-    """Process-wide torch settings for the device the trainer uses."""
-    import torch
-
-    # Vanishing gradients are literal on a CPU: a vanilla RNN's gradients decay into
-    # denormal floats, which x86 handles ~100x slower. Flushing them to zero cost nothing
-    # measurable in accuracy and took a 20-step RNN smoke run from 143 s to 2.9 s here.
-    torch.set_flush_denormal(True)
-    if cfg.trainer.get("accelerator") in ("gpu", "cuda"):
-        # TF32 tensor cores for fp32 matmuls (32-true runs; bf16 autocast is unaffected)
-        torch.set_float32_matmul_precision("high")
-
-
 def scalar_metrics(metrics: dict, prefix: str) -> dict[str, float]:
     return {k: float(v) for k, v in sorted(metrics.items()) if k.startswith(prefix)}
 
 
-def train(cfg: DictConfig) -> float:
-    """One run; returns the best value of the task's monitored metric (for sweepers)."""
-    config.validate(cfg)
+@dataclass
+class Run:
+    """What one training run is made of, built once by :func:`start`."""
+
+    run_dir: Path
+    datamodule: Any
+    task: Any
+    trainer: Any
+    recorder: Any
+    results: dict = field(default_factory=dict)
+
+
+def claim_run_dir(cfg: DictConfig) -> tuple[Path, str | None]:
+    """The run's folder, refused if it holds another run; the checkpoint to resume from."""
     run_dir = Path(cfg.paths.run_dir)
     resume = rundir.prepare(run_dir, cfg.ckpt_path, cfg.overwrite, is_child_rank())
     if not is_child_rank():  # a child made it before rank 0's rundir.prepare: "already used"
-        (run_dir / rundir.CHECKPOINTS).mkdir(
-            parents=True, exist_ok=True
-        )  # a pipeline output, always
+        (run_dir / rundir.CHECKPOINTS).mkdir(parents=True, exist_ok=True)  # a pipeline output
+    return run_dir, resume
+
+
+def show_config(cfg: DictConfig) -> None:
     if cfg.print_config and not is_child_rank():
         from rich import print as rich_print
 
         rich_print(config.tree(cfg))
+
+
+def start(cfg: DictConfig, run_dir: Path) -> Run:
+    """Seeded construction of everything, the config logged, and metrics.json's header."""
     import lightning as L  # 3-5 s: only once the config is known to be good
-    import torch
 
     configure_backend(cfg)
-    environment = set(os.environ)  # restored after the run: see the end of this function
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule, task, trainer, recorder = build(cfg, run_dir)
+    run = Run(run_dir, *build(cfg, run_dir))
     if cfg.compile:
-        task.backbone.compile()  # in place: checkpoints keep their parameter names
+        run.task.backbone.compile()  # in place: checkpoints keep their parameter names
     clean_config = config.redact(OmegaConf.to_container(cfg, resolve=True))
-    for logger in trainer.loggers:
-        logger.log_hyperparams({"config": clean_config, "num_parameters": task.num_parameters})
-    started = time.perf_counter()
-    results: dict = {
+    for logger in run.trainer.loggers:
+        logger.log_hyperparams({"config": clean_config, "num_parameters": run.task.num_parameters})
+    task = run.task
+    run.results = {
         "status": "running",
         "data": cfg.data.name,
         "model": cfg.model.name,
@@ -136,54 +87,82 @@ def train(cfg: DictConfig) -> float:
         "mode": task.mode,
         "baseline": task.data_info["baseline"],
         "baseline_metric": task.data_info["baseline_metric"],
-        "data_content_hash": datamodule.provenance["content_hash"],
+        "data_content_hash": run.datamodule.provenance["content_hash"],
         "wandb_group": OmegaConf.select(cfg, "logger.wandb.group"),
     }
+    return run
+
+
+def fit_and_test(run: Run, resume: str | None) -> dict:
+    """Train (or resume), then test the best checkpoint; the finished run's results."""
+    import torch
+
+    trainer, task = run.trainer, run.task
+    started = time.perf_counter()
+    trainer.fit(task, datamodule=run.datamodule, ckpt_path=resume, weights_only=True)
+    if trainer.interrupted:
+        raise KeyboardInterrupt
+    fit_seconds = time.perf_counter() - started
+    validation = scalar_metrics(trainer.callback_metrics, "val/")
+    best = trainer.checkpoint_callback.best_model_path or None
+    trainer.test(task, datamodule=run.datamodule, ckpt_path=best, weights_only=True)
+    score = trainer.checkpoint_callback.best_model_score
+    return {
+        "status": "finished",
+        "val": validation,
+        "test": scalar_metrics(trainer.callback_metrics, "test/"),
+        "test_extra": getattr(task, "extra_results", {}),
+        "best_val": float(score) if score is not None else math.nan,
+        "steps": trainer.global_step,
+        "clipped_steps": task.clipped_steps,
+        "clip_gradients": task.clip_gradients,
+        "grad_clip": task.grad_clip,
+        "max_grad_norm": task.max_grad_norm,
+        "train_seconds": round(fit_seconds, 2),
+        "throughput_tokens_per_s": round(run.recorder.throughput, 1),
+        "devices": trainer.world_size,
+        "torch": torch.__version__,
+    }
+
+
+def outcome(error: BaseException) -> dict:
+    """How metrics.json records a run that did not finish."""
+    if isinstance(error, KeyboardInterrupt | SystemExit):  # Lightning's Ctrl-C is SystemExit
+        return {"status": "interrupted", "reason": "resume with ckpt_path=last"}
+    return {"status": "failed", "reason": config.one_line(error)}
+
+
+def finish(run: Run, environment: set[str]) -> None:
+    """Whatever happened: results written, W&B closed, DDP torn down for the next job."""
+    import torch
+
+    if run.trainer.is_global_zero:
+        run.recorder.write_curves()
+        rundir.write_metrics(run.run_dir, run.results)
+    for logger in run.trainer.loggers:
+        if type(logger).__name__ == "WandbLogger" and logger.experiment is not None:
+            logger.experiment.finish(exit_code=0 if run.results["status"] == "finished" else 1)
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()  # the next job of a multirun starts its own
+    for key in set(os.environ) - environment:  # LOCAL_RANK & co. set by the DDP launcher
+        del os.environ[key]
+
+
+def train(cfg: DictConfig) -> float:
+    """One run; returns the best value of the task's monitored metric (for sweepers)."""
+    config.validate(cfg)
+    run_dir, resume = claim_run_dir(cfg)
+    show_config(cfg)
+    environment = set(os.environ)  # restored by finish()
+    run = start(cfg, run_dir)
     try:
-        trainer.fit(task, datamodule=datamodule, ckpt_path=resume, weights_only=True)
-        if trainer.interrupted:
-            raise KeyboardInterrupt
-        fit_seconds = time.perf_counter() - started
-        validation = scalar_metrics(trainer.callback_metrics, "val/")
-        best = trainer.checkpoint_callback.best_model_path or None
-        trainer.test(task, datamodule=datamodule, ckpt_path=best, weights_only=True)
-        test = scalar_metrics(trainer.callback_metrics, "test/")
-        score = trainer.checkpoint_callback.best_model_score
-        results |= {
-            "status": "finished",
-            "val": validation,
-            "test": test,
-            "test_extra": getattr(task, "extra_results", {}),
-            "best_val": float(score) if score is not None else math.nan,
-            "steps": trainer.global_step,
-            "clipped_steps": task.clipped_steps,
-            "clip_gradients": task.clip_gradients,
-            "grad_clip": task.grad_clip,
-            "max_grad_norm": task.max_grad_norm,
-            "train_seconds": round(fit_seconds, 2),
-            "throughput_tokens_per_s": round(recorder.throughput, 1),
-            "devices": trainer.world_size,
-            "torch": torch.__version__,
-        }
-        return results["best_val"]
-    except BaseException as error:  # Lightning turns Ctrl-C into SystemExit after cleanup
-        if isinstance(error, KeyboardInterrupt | SystemExit):
-            results |= {"status": "interrupted", "reason": "resume with ckpt_path=last"}
-        else:
-            results |= {"status": "failed", "reason": config.one_line(error)}
+        run.results |= fit_and_test(run, resume)
+        return run.results["best_val"]
+    except BaseException as error:
+        run.results |= outcome(error)
         raise
     finally:
-        if trainer.is_global_zero:
-            recorder.write_curves()
-            rundir.write_metrics(run_dir, results)
-        for logger in trainer.loggers:
-            if type(logger).__name__ == "WandbLogger" and logger.experiment is not None:
-                logger.experiment.finish(exit_code=0 if results["status"] == "finished" else 1)
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            # the next job of a multirun starts its own ranks and process group
-            torch.distributed.destroy_process_group()
-        for key in set(os.environ) - environment:  # LOCAL_RANK & co. set by the DDP launcher
-            del os.environ[key]
+        finish(run, environment)
 
 
 @hydra.main(config_path=str(config.CONF_DIR), config_name="train", version_base="1.3")
