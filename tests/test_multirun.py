@@ -136,3 +136,23 @@ def test_torchrun_two_processes_share_one_run_directory(tmp_path, raw_dir):
     out = json.loads((tmp_path / "runs" / "watch" / "gru" / "0" / "metrics.json").read_text())
     assert out["status"] == "finished" and out["devices"] == 2
     assert len(list(tmp_path.rglob("metrics.csv"))) == 1  # only rank 0 logs
+
+
+@pytest.mark.slow
+def test_parallel_jobs_into_named_run_dirs_are_summarised_from_there(tmp_path, raw_dir):
+    """The README's several-runs-on-one-GPU command, on CPU: joblib workers, each job in the
+    run directory the DVC stage would use, and the sweep summary finds every job's results."""
+    sweep_dir = tmp_path / "sweep"
+    run_dir = f"{tmp_path}/runs/${{data.name}}/${{model.name}}/${{seed}}"
+    run(train_cmd(
+        tmp_path, raw_dir, "hydra/launcher=parallel", "hydra.launcher.n_jobs=2",
+        "model=rnn,gru", f"paths.run_dir={run_dir}", f"hydra.sweep.dir={sweep_dir}",
+        "logger=csv", multirun=True,
+    ))  # fmt: skip
+    rows = summary(sweep_dir)
+    assert [row["status"] for row in rows] == ["finished", "finished"], rows
+    for model in ("rnn", "gru"):
+        metrics = json.loads(
+            (tmp_path / "runs" / "watch" / model / "0" / "metrics.json").read_text()
+        )
+        assert metrics["status"] == "finished" and metrics["model"] == model

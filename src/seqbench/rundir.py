@@ -16,6 +16,8 @@ import os
 import shutil
 from pathlib import Path
 
+import yaml
+
 from seqbench.errors import ConfigError
 
 METRICS = "metrics.json"
@@ -46,6 +48,23 @@ def checkpoint(run: Path, which: str = BEST) -> Path:
 def hydra_file(run: Path, name: str) -> Path:
     """A file Hydra keeps for a job (config.yaml, hydra.yaml, overrides.yaml)."""
     return Path(run) / HYDRA / name
+
+
+def job_run_dir(job_dir: Path, config: dict) -> Path | None:
+    """Where a multirun job given ``paths.run_dir`` wrote its results (``config``: the job's
+    resolved .hydra/config.yaml), relative to the folder Hydra ran in; None if unknown."""
+    run_dir = (config.get("paths") or {}).get("run_dir")
+    if not isinstance(run_dir, str) or "${" in run_dir:
+        return None
+    path = Path(run_dir)
+    if not path.is_absolute():
+        try:
+            hydra_cfg = yaml.safe_load(hydra_file(job_dir, "hydra.yaml").read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            hydra_cfg = {}
+        cwd = ((hydra_cfg.get("hydra") or {}).get("runtime") or {}).get("cwd")
+        path = Path(cwd) / path if isinstance(cwd, str) else job_dir / path
+    return path
 
 
 def has_results(run: Path) -> bool:

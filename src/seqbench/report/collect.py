@@ -68,19 +68,6 @@ def read_run(run_dir: Path, config: dict | None = None) -> Run:
     )
 
 
-def _sweep_job_run_dir(job_dir: Path, config: dict) -> Path | None:
-    """Where a multirun job wrote its results: its paths.run_dir, relative to Hydra's cwd."""
-    run_dir = (config.get("paths") or {}).get("run_dir")
-    if not isinstance(run_dir, str) or "${" in run_dir:
-        return None
-    path = Path(run_dir)
-    if not path.is_absolute():
-        hydra_cfg = _load_yaml(rundir.hydra_file(job_dir, "hydra.yaml")) or {}
-        cwd = ((hydra_cfg.get("hydra") or {}).get("runtime") or {}).get("cwd")
-        path = Path(cwd) / path if isinstance(cwd, str) else job_dir / path
-    return path
-
-
 def _sweep_runs(runs_dir: Path, seen: set[Path]) -> list[Run]:
     """Runs that Hydra multirun job folders point at, including jobs that never wrote results."""
     found = []
@@ -89,7 +76,7 @@ def _sweep_runs(runs_dir: Path, seen: set[Path]) -> list[Run]:
         if rundir.has_results(job_dir):
             continue
         config = _load_yaml(config_path)
-        run_dir = _sweep_job_run_dir(job_dir, config) if config else None
+        run_dir = rundir.job_run_dir(job_dir, config) if config else None
         if run_dir is None or run_dir.resolve() in seen:
             continue
         seen.add(run_dir.resolve())
