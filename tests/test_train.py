@@ -272,6 +272,16 @@ def test_wandb_mode_is_offline_without_credentials(monkeypatch, tmp_path):
         ("data.seq_len=99999999", "data.seq_len=99999999 is out of range; valid: 1.."),
         ("model.hiden_size=3", "hiden_size"),
         ("optimizer.lr=-1", "optimizer.lr must be a number"),
+        ("compile=maybe", "compile must be true or false"),
+        ("compile=1", "compile must be true or false"),
+        *(
+            pytest.param(
+                f"trainer={trainer}",
+                "use trainer=cpu, or trainer=ddp_sim",
+                marks=pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is here"),
+            )
+            for trainer in ("gpu", "ddp")
+        ),
     ],
 )
 def test_bad_config_ends_in_one_clear_line(tmp_path, raw_dir, override, expected):
@@ -286,29 +296,6 @@ def test_bad_config_ends_in_one_clear_line(tmp_path, raw_dir, override, expected
     assert result.returncode == 2
     assert expected in one_line_error(result)
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").rglob("*.ckpt"))
-
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
-@pytest.mark.parametrize("trainer", ["gpu", "ddp"])
-def test_a_gpu_trainer_without_a_gpu_names_the_cpu_trainers(tmp_path, raw_dir, trainer):
-    result = run_cli(
-        "seqbench.train", f"paths.root_dir={tmp_path}", f"paths.raw_dir={raw_dir}",
-        "logger=none", "print_config=false", f"trainer={trainer}",
-    )  # fmt: skip
-    assert result.returncode == 2
-    line = one_line_error(result)
-    assert "no CUDA GPU" in line and "trainer=cpu" in line and "trainer=ddp_sim" in line
-    assert not list(tmp_path.rglob("*.ckpt")) and not list(tmp_path.rglob("metrics.json"))
-
-
-@pytest.mark.parametrize("value", ["maybe", "1"])
-def test_compile_must_be_a_flag(tmp_path, raw_dir, value):
-    result = run_cli(
-        "seqbench.train", f"paths.root_dir={tmp_path}", f"paths.raw_dir={raw_dir}",
-        "logger=none", "print_config=false", f"compile={value}",
-    )  # fmt: skip
-    assert result.returncode == 2
-    assert "compile must be true or false" in one_line_error(result)
 
 
 @pytest.mark.parametrize(
