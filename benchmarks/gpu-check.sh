@@ -6,6 +6,10 @@
 set -uo pipefail
 source .gpu/env.sh
 out=${OUT:-/tmp/gpu-check}; mkdir -p "$out"
+# gpu-prepare leaves out snapshots over 12 MB; the synthetic ones rebuild there in seconds
+for name in shakespeare watch adding copy; do
+  [ -d ".gpu/data/$name" ] || python3 -m seqbench.cli fetch "$name" --raw-dir .gpu/data
+done
 # only this file: the other test modules import packages the GPU machine lacks (dvc, wandb)
 timeout 300 python3 -m pytest -m gpu -q -x -p no:cacheprovider tests/test_gpu.py 2>&1 \
   | tail -40 | tee "$out/pytest-gpu.txt"
