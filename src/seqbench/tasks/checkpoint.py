@@ -1,11 +1,16 @@
 """Rebuild a trained task from its checkpoint alone (``weights_only=True``: no pickled code).
 
-Every task saves what rebuilds it as plain hyperparameters (task class, backbone target and
+Every task saves what rebuilds it as plain hyperparameters (task class, backbone class and
 sizes, data_info with the vocabulary), so generation, streaming and probes need no config.
+A checkpoint is data, not a program: the classes come from an allowlist of seqbench's own
+tasks and backbones (never from a name the file gives), every argument is checked against
+the class's signature and a plain type, and the model is first built on PyTorch's ``meta``
+device (no memory) and must match the shapes of the weights the file actually holds, so a
+file asking for ``hidden_size=10_000_000`` is refused before anything is allocated.
 """
 
 import functools
-import importlib
+import inspect
 import pickle
 import re
 from pathlib import Path
@@ -13,25 +18,44 @@ from pathlib import Path
 import torch
 
 from seqbench.errors import ConfigError
+from seqbench.models import BACKBONES
 from seqbench.tasks.base import SequenceTask
+from seqbench.tasks.classifier import Classifier
+from seqbench.tasks.language_model import LanguageModel
+from seqbench.tasks.memory import Adding, Copy
+
+SCALARS = (int, float, str, bool, type(None))
+TASK_ARGUMENTS = {  # what SequenceTask takes besides the factories, by type
+    "data_info": dict,
+    "embed_dim": int,
+    "grad_clip": (int, float, type(None)),
+    "tbptt_steps": (int, type(None)),
+    "clip_gradients": bool,
+}
+EXTRA_BYTES = 256 * 2**20  # buffers a model may hold beyond its saved weights (positions)
 
 
-def _resolve(dotted: str) -> type:
-    module, _, name = dotted.rpartition(".")
-    if not module.startswith("seqbench."):
-        raise ConfigError(f"checkpoint names {dotted!r}, which is not a seqbench class")
-    return getattr(importlib.import_module(module), name)
+def _names(classes) -> dict[str, type]:
+    """A class by the dotted name a checkpoint records (``module.Class``), or its package's."""
+    names = {f"{c.__module__}.{c.__qualname__}": c for c in classes}
+    return names | {f"{c.__module__.rpartition('.')[0]}.{c.__qualname__}": c for c in classes}
 
 
-def load_task(path: str | Path, device: str | torch.device = "cpu") -> SequenceTask:
-    """The task module stored in checkpoint ``path``, in eval mode on ``device``."""
-    path = Path(path)
+TASKS = _names((LanguageModel, Classifier, Adding, Copy))
+BACKBONE_CLASSES = _names(BACKBONES.values())
+
+
+def _refuse(path: Path, why: str) -> ConfigError:
+    return ConfigError(f"{path} is not a seqbench checkpoint this version can rebuild ({why})")
+
+
+def _read(path: Path) -> tuple[dict, dict]:
+    """The hyperparameters and weights, loaded without running anything from the file."""
     if not path.is_file():
         raise ConfigError(f"checkpoint {path} does not exist; train a model first")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        hparams = dict(checkpoint["hyper_parameters"])
-        state_dict = checkpoint["state_dict"]
+        return dict(checkpoint["hyper_parameters"]), dict(checkpoint["state_dict"])
     except pickle.UnpicklingError as error:
         found = re.search(r"GLOBAL (\S+)", str(error))
         what = found.group(1) if found else "code"
@@ -39,18 +63,81 @@ def load_task(path: str | Path, device: str | torch.device = "cpu") -> SequenceT
             f"{path} holds pickled objects ({what}) that no seqbench checkpoint contains; "
             "refused (checkpoints load with weights_only=True)"
         ) from None
-    except (RuntimeError, KeyError, EOFError, ValueError) as error:
+    except (RuntimeError, KeyError, EOFError, ValueError, TypeError) as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise ConfigError(f"{path} is not a readable seqbench checkpoint ({first})") from None
-    backbone = dict(hparams["backbone"])
-    task = _resolve(hparams["task"])(
-        backbone=functools.partial(_resolve(backbone.pop("_target_")), **backbone),
-        optimizer=functools.partial(torch.optim.AdamW),
-        data_info=hparams["data_info"],
-        embed_dim=hparams["embed_dim"],
-        grad_clip=hparams["grad_clip"],
-        tbptt_steps=hparams["tbptt_steps"],
-        clip_gradients=hparams.get("clip_gradients", True),
-    )
+
+
+def _plain(value: object) -> bool:
+    """JSON-like data only: what a vocabulary, class list or size can be."""
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return isinstance(value, SCALARS)
+
+
+def _arguments(path: Path, hparams: dict) -> tuple[type, functools.partial, dict]:
+    """The allowlisted task class, the backbone factory and the task's other arguments."""
+    task_cls = TASKS.get(str(hparams.get("task")))
+    backbone = dict(hparams.get("backbone") or {})
+    backbone_cls = BACKBONE_CLASSES.get(str(backbone.pop("_target_", None)))
+    if task_cls is None or backbone_cls is None:
+        named = hparams.get("task"), (hparams.get("backbone") or {}).get("_target_")
+        raise _refuse(path, f"it names {named[0]!r} and {named[1]!r}, not seqbench classes")
+    allowed = set(inspect.signature(backbone_cls).parameters) - {"input_size"}
+    unknown = set(backbone) - allowed
+    if unknown or not all(isinstance(v, SCALARS) for v in backbone.values()):
+        raise _refuse(
+            path, f"backbone arguments {sorted(backbone)} are not {backbone_cls.__name__}'s"
+        )
+    kwargs = {
+        "data_info": hparams.get("data_info"),
+        "embed_dim": hparams.get("embed_dim"),
+        "grad_clip": hparams.get("grad_clip"),
+        "tbptt_steps": hparams.get("tbptt_steps"),
+        "clip_gradients": hparams.get("clip_gradients", True),
+    }
+    for key, value in kwargs.items():
+        if not isinstance(value, TASK_ARGUMENTS[key]) or isinstance(value, bool) != (
+            key == "clip_gradients"
+        ):
+            raise _refuse(path, f"task argument {key}={value!r} is not what a task takes")
+    if not _plain(kwargs["data_info"]):
+        raise _refuse(path, "its data_info is not plain data")
+    return task_cls, functools.partial(backbone_cls, **backbone), kwargs
+
+
+def _build(path: Path, hparams: dict, device: str | torch.device) -> SequenceTask:
+    task_cls, backbone, kwargs = _arguments(path, hparams)
+    optimizer = functools.partial(torch.optim.AdamW)
+    try:
+        with torch.device(device):
+            return task_cls(backbone=backbone, optimizer=optimizer, **kwargs)
+    except (ValueError, TypeError, KeyError, ConfigError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise _refuse(path, first) from None
+
+
+def _bytes(tensors) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def load_task(path: str | Path, device: str | torch.device = "cpu") -> SequenceTask:
+    """The task module stored in checkpoint ``path``, in eval mode on ``device``."""
+    path = Path(path)
+    hparams, state_dict = _read(path)
+    if not all(isinstance(t, torch.Tensor) for t in state_dict.values()):
+        raise _refuse(path, "its state_dict holds more than tensors")
+    shell = _build(path, hparams, "meta")  # shapes only: nothing allocated yet
+    expected = {k: tuple(v.shape) for k, v in shell.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in state_dict.items()}
+    if expected != found:
+        wrong = sorted(set(expected.items()) ^ set(found.items()))[:2]
+        raise _refuse(path, f"its sizes do not match its weights: {wrong}")
+    needed = _bytes([*shell.parameters(), *shell.buffers()])
+    if needed > _bytes(state_dict.values()) + EXTRA_BYTES:
+        raise _refuse(path, f"it would need {needed / 2**30:.1f} GiB beyond its weights")
+    task = _build(path, hparams, "cpu")
     task.load_state_dict(state_dict)
     return task.to(device).eval()
