@@ -446,3 +446,33 @@ def test_truncated_bptt_carries_the_state_detached(tmp_path, raw_dir, monkeypatc
         assert all(not s.requires_grad for s in incoming)
         assert all(torch.equal(a, b.detach()) for a, b in zip(incoming, previous, strict=True))
     assert trainer.global_step == 3
+
+
+@pytest.mark.slow
+def test_resuming_from_a_foreign_or_broken_checkpoint_is_one_line(tmp_path, raw_dir):
+    """Another dataset's checkpoint (another vocabulary), another model's, or random bytes:
+    refused before training, the refused run directory left without results."""
+    small = ("budget=smoke", "budget.max_steps=2", "budget.val_every=2", "budget.val_batches=1")
+    subprocess.run(
+        _train_cmd(tmp_path / "a", raw_dir, "data=copy", "model=gru", *small),
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    foreign = tmp_path / "a" / "runs" / "copy" / "gru" / "0" / "checkpoints" / "last.ckpt"
+    noise = tmp_path / "noise.ckpt"
+    noise.write_bytes(os.urandom(4096))
+    another = "was trained with another model, size or dataset"
+    cases = [
+        (foreign, ["data=shakespeare", "model=gru"], "holds a 'seqbench.tasks.memory.Copy' task"),
+        (foreign, ["data=copy", "model=lstm"], another),
+        (foreign, ["data=copy", "model=gru", "model.hidden_size=8"], another),
+        (noise, ["data=copy", "model=gru"], "is not a readable seqbench checkpoint"),
+    ]
+    for i, (ckpt, overrides, expected) in enumerate(cases):
+        root = tmp_path / f"b{i}"
+        result = subprocess.run(
+            _train_cmd(root, raw_dir, *overrides, f"ckpt_path={ckpt}", *small),
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert expected in one_line_error(result)
+        assert not list(root.rglob("metrics.json"))

@@ -155,6 +155,10 @@ def train(cfg: DictConfig) -> float:
     show_config(cfg)
     environment = set(os.environ)  # restored by finish()
     run = start(cfg, run_dir)
+    if resume:
+        from seqbench.tasks.checkpoint import check_resumable
+
+        check_resumable(resume, run.task)
     try:
         run.results |= fit_and_test(run, resume)
         return run.results["best_val"]

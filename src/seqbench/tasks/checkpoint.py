@@ -58,12 +58,13 @@ def _read(path: Path) -> tuple[dict, dict]:
         return dict(checkpoint["hyper_parameters"]), dict(checkpoint["state_dict"])
     except pickle.UnpicklingError as error:
         found = re.search(r"GLOBAL (\S+)", str(error))
-        what = found.group(1) if found else "code"
+        if found is None:  # damaged bytes, not code: said as below
+            raise ConfigError(f"{path} is not a readable seqbench checkpoint") from None
         raise ConfigError(
-            f"{path} holds pickled objects ({what}) that no seqbench checkpoint contains; "
-            "refused (checkpoints load with weights_only=True)"
+            f"{path} holds pickled objects ({found.group(1)}) that no seqbench checkpoint "
+            "contains; refused (checkpoints load with weights_only=True)"
         ) from None
-    except (RuntimeError, KeyError, EOFError, ValueError, TypeError) as error:
+    except Exception as error:  # any failure to read an untrusted file: not a checkpoint
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise ConfigError(f"{path} is not a readable seqbench checkpoint ({first})") from None
 
@@ -141,3 +142,23 @@ def load_task(path: str | Path, device: str | torch.device = "cpu") -> SequenceT
     task = _build(path, hparams, "cpu")
     task.load_state_dict(state_dict)
     return task.to(device).eval()
+
+
+def check_resumable(path: str | Path, task: SequenceTask) -> None:
+    """Refuse, in one line, a checkpoint to resume from that is not this run's kind: another
+    task, model or size (another dataset's vocabulary) would fail deep inside Lightning."""
+    path = Path(path)
+    hparams, state_dict = _read(path)
+    saved = hparams.get("task")
+    if TASKS.get(str(saved)) is not type(task):
+        raise ConfigError(
+            f"ckpt_path={path} holds a {saved!r} task, not this run's {type(task).__name__}"
+        )
+    expected = {k: tuple(v.shape) for k, v in task.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in state_dict.items() if isinstance(v, torch.Tensor)}
+    if expected != found:
+        wrong = sorted(set(expected.items()) ^ set(found.items()))[:2]
+        raise ConfigError(
+            f"ckpt_path={path} was trained with another model, size or dataset ({wrong}); "
+            "resume a checkpoint of this run's own configuration"
+        )
