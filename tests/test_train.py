@@ -126,7 +126,10 @@ def _train_cmd(tmp_path: Path, raw_dir: Path, *overrides: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_interrupted_and_resumed_run_matches_a_straight_run(tmp_path, raw_dir):
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupted_and_resumed_run_matches_a_straight_run(tmp_path, raw_dir, signum, code):
+    """Ctrl-C, and SIGTERM as a SLURM preemption sends it: the conventional exit code, one
+    line saying how to resume, and the resumed run ends exactly as a straight run."""
     common = (
         "model=gru",
         "data=shakespeare",
@@ -153,9 +156,11 @@ def test_interrupted_and_resumed_run_matches_a_straight_run(tmp_path, raw_dir):
     while not last.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.02)
     time.sleep(0.2)  # into the next epoch: ~190 steps (seconds) remain
-    process.send_signal(signal.SIGINT)
-    process.communicate(timeout=120)
-    assert process.returncode != 0, "the run finished before it could be interrupted"
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == code, stderr.decode()[-2000:]
+    line = one_line_error(subprocess.CompletedProcess([], code, "", stderr.decode()))
+    assert f"interrupted by {signal.Signals(signum).name}" in line and "ckpt_path=last" in line
     interrupted = results(resumed / "runs" / "shakespeare" / "gru" / "0")
     assert interrupted["status"] == "interrupted"
     again = subprocess.run(

@@ -15,3 +15,15 @@ class DataError(SeqbenchError):
 
 class ConfigError(SeqbenchError):
     """A config value that cannot work (wrong type, out of range, unknown choice)."""
+
+
+class Interrupted(Exception):
+    """A run stopped by a signal (Ctrl-C, or SIGTERM as a scheduler's preemption sends); its
+    checkpoints are kept. Exits with the shell's code for the signal: 130 or 143."""
+
+    def __init__(self, signal_name: str, step: int) -> None:
+        super().__init__(
+            f"interrupted by {signal_name} at step {step}; the checkpoints are kept: resume "
+            "with ckpt_path=last"
+        )
+        self.code = {"SIGINT": 130, "SIGTERM": 143}[signal_name]

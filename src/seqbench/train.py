@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seqbench import config, rundir
 from seqbench.builder import build, configure_backend
-from seqbench.errors import ConfigError, SeqbenchError
+from seqbench.errors import ConfigError, Interrupted, SeqbenchError
 
 
 def is_child_rank() -> bool:
@@ -164,6 +164,11 @@ def train(cfg: DictConfig) -> float:
         return run.results["best_val"]
     except BaseException as error:
         run.results |= outcome(error)
+        if run.results["status"] == "interrupted":
+            from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+            name = "SIGTERM" if isinstance(error, SIGTERMException) else "SIGINT"
+            raise Interrupted(name, run.trainer.global_step) from None
         raise
     finally:
         finish(run, environment)
@@ -188,6 +193,9 @@ def hydra_main(cfg: DictConfig) -> float | None:
         if keep_going:
             return None
         sys.exit(2)
+    except Interrupted as stop:  # metrics.json says "interrupted"; a scheduler sees the signal
+        print(f"error: {stop}", file=sys.stderr)
+        sys.exit(stop.code)
     except Exception as error:  # a failed run: metrics.json already records why
         print(f"error: run failed: {config.one_line(error)}", file=sys.stderr)
         if keep_going:
