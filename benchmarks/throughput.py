@@ -77,9 +77,7 @@ class Window(L.Callback):
             sync(module.device)
             self.seconds = time.perf_counter() - self.started
         if self.warmup < step:
-            self.tokens += (
-                batch[0].numel() if batch[0].dim() == 2 else math.prod(batch[0].shape[:2])
-            )
+            self.tokens += math.prod(batch[0].shape[:2])
 
 
 def compose_config(args: argparse.Namespace, preset: str, root: Path, *extra: str) -> DictConfig:

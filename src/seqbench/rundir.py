@@ -16,7 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
-import yaml
+from omegaconf import OmegaConf
 
 from seqbench.errors import ConfigError
 
@@ -50,6 +50,20 @@ def hydra_file(run: Path, name: str) -> Path:
     return Path(run) / HYDRA / name
 
 
+def read_config_file(path: Path) -> dict | None:
+    """A saved config (.hydra/*.yaml, hparams.yaml), resolved where its interpolations allow,
+    else as written; None if it cannot be read (a damaged file must not stop a reader)."""
+    try:
+        cfg = OmegaConf.load(path)
+    except Exception:
+        return None
+    try:
+        loaded = OmegaConf.to_container(cfg, resolve=True)
+    except Exception:
+        loaded = OmegaConf.to_container(cfg, resolve=False)
+    return loaded if isinstance(loaded, dict) else None
+
+
 def job_run_dir(job_dir: Path, config: dict) -> Path | None:
     """Where a multirun job given ``paths.run_dir`` wrote its results (``config``: the job's
     resolved .hydra/config.yaml), relative to the folder Hydra ran in; None if unknown."""
@@ -58,10 +72,7 @@ def job_run_dir(job_dir: Path, config: dict) -> Path | None:
         return None
     path = Path(run_dir)
     if not path.is_absolute():
-        try:
-            hydra_cfg = yaml.safe_load(hydra_file(job_dir, "hydra.yaml").read_text()) or {}
-        except (OSError, yaml.YAMLError):
-            hydra_cfg = {}
+        hydra_cfg = read_config_file(hydra_file(job_dir, "hydra.yaml")) or {}
         cwd = ((hydra_cfg.get("hydra") or {}).get("runtime") or {}).get("cwd")
         path = Path(cwd) / path if isinstance(cwd, str) else job_dir / path
     return path

@@ -16,7 +16,7 @@ import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, open_dict
 
 from seqbench import rundir
 
@@ -76,15 +76,6 @@ class SweepSummary(Callback):
         )
 
 
-def _resolved(path: Path) -> dict:
-    """A saved job config with its interpolations resolved, or {} if it cannot be read."""
-    try:
-        resolved = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
-    except Exception:  # a damaged or unresolvable file: the row says the job left no results
-        return {}
-    return resolved if isinstance(resolved, dict) else {}
-
-
 def summarise_job(hydra_dir: Path) -> dict:
     job_dir = hydra_dir.parent
     overrides = yaml.safe_load(rundir.hydra_file(job_dir, "overrides.yaml").read_text()) or []
@@ -97,7 +88,10 @@ def summarise_job(hydra_dir: Path) -> dict:
         "reason": f"no {rundir.METRICS}: the job died early",
     }
     if not rundir.has_results(job_dir) and any(o.startswith("paths.run_dir=") for o in overrides):
-        job_dir = rundir.job_run_dir(job_dir, _resolved(hydra_dir / "config.yaml")) or job_dir
+        job_dir = (
+            rundir.job_run_dir(job_dir, rundir.read_config_file(hydra_dir / "config.yaml") or {})
+            or job_dir
+        )
     if rundir.has_results(job_dir):
         result = rundir.read_metrics(job_dir)
         row |= {

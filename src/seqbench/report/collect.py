@@ -10,8 +10,6 @@ reason, so it is reported instead of silently dropped or poisoning the averages.
 import csv
 from pathlib import Path
 
-from omegaconf import OmegaConf
-
 from seqbench import rundir
 from seqbench.report.results import DatasetResult, ModelResult, Run, finite, model_rank, most_common
 
@@ -33,27 +31,14 @@ def read_curves(path: Path) -> list[dict[str, float]]:
     return rows
 
 
-def _load_yaml(path: Path) -> dict | None:
-    """A saved config, resolved where its interpolations allow, else as written."""
-    try:
-        cfg = OmegaConf.load(path)
-    except Exception:  # a damaged file must not stop the report
-        return None
-    try:
-        loaded = OmegaConf.to_container(cfg, resolve=True)
-    except Exception:
-        loaded = OmegaConf.to_container(cfg, resolve=False)
-    return loaded if isinstance(loaded, dict) else None
-
-
 def read_config(run_dir: Path) -> dict | None:
     """Hydra's composed config, else the copy the CSV logger kept in hparams.yaml."""
     hydra_config = rundir.hydra_file(run_dir, "config.yaml")
     if hydra_config.is_file():
-        return _load_yaml(hydra_config)
+        return rundir.read_config_file(hydra_config)
     hparams = run_dir / rundir.CSV_LOGS / "hparams.yaml"
     if hparams.is_file():
-        loaded = _load_yaml(hparams)
+        loaded = rundir.read_config_file(hparams)
         if loaded and isinstance(loaded.get("config"), dict):
             return loaded["config"]
     return None
@@ -75,7 +60,7 @@ def _sweep_runs(runs_dir: Path, seen: set[Path]) -> list[Run]:
         job_dir = config_path.parent.parent
         if rundir.has_results(job_dir):
             continue
-        config = _load_yaml(config_path)
+        config = rundir.read_config_file(config_path)
         run_dir = rundir.job_run_dir(job_dir, config) if config else None
         if run_dir is None or run_dir.resolve() in seen:
             continue

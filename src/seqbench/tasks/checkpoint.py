@@ -120,6 +120,13 @@ def _build(path: Path, hparams: dict, device: str | torch.device) -> SequenceTas
         raise _refuse(path, first) from None
 
 
+def _mismatch(task: SequenceTask, state_dict: dict) -> list:
+    """The first differences between a task's weight shapes and a checkpoint's; [] if none."""
+    expected = {k: tuple(v.shape) for k, v in task.state_dict().items()}
+    found = {k: tuple(getattr(v, "shape", ())) for k, v in state_dict.items()}
+    return sorted(set(expected.items()) ^ set(found.items()))[:2]
+
+
 def _bytes(tensors) -> int:
     return sum(t.numel() * t.element_size() for t in tensors)
 
@@ -131,10 +138,7 @@ def load_task(path: str | Path, device: str | torch.device = "cpu") -> SequenceT
     if not all(isinstance(t, torch.Tensor) for t in state_dict.values()):
         raise _refuse(path, "its state_dict holds more than tensors")
     shell = _build(path, hparams, "meta")  # shapes only: nothing allocated yet
-    expected = {k: tuple(v.shape) for k, v in shell.state_dict().items()}
-    found = {k: tuple(v.shape) for k, v in state_dict.items()}
-    if expected != found:
-        wrong = sorted(set(expected.items()) ^ set(found.items()))[:2]
+    if wrong := _mismatch(shell, state_dict):
         raise _refuse(path, f"its sizes do not match its weights: {wrong}")
     needed = _bytes([*shell.parameters(), *shell.buffers()])
     if needed > _bytes(state_dict.values()) + EXTRA_BYTES:
@@ -154,10 +158,7 @@ def check_resumable(path: str | Path, task: SequenceTask) -> None:
         raise ConfigError(
             f"ckpt_path={path} holds a {saved!r} task, not this run's {type(task).__name__}"
         )
-    expected = {k: tuple(v.shape) for k, v in task.state_dict().items()}
-    found = {k: tuple(v.shape) for k, v in state_dict.items() if isinstance(v, torch.Tensor)}
-    if expected != found:
-        wrong = sorted(set(expected.items()) ^ set(found.items()))[:2]
+    if wrong := _mismatch(task, state_dict):
         raise ConfigError(
             f"ckpt_path={path} was trained with another model, size or dataset ({wrong}); "
             "resume a checkpoint of this run's own configuration"
