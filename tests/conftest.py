@@ -37,3 +37,12 @@ def one_line_error(result: subprocess.CompletedProcess) -> str:
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1, result.stderr
     return lines[0]
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path:
+    """A template project (data/raw, data.dvc, params.yaml, one finished run) that the
+    refusal suites copy for each case; see tests/refusals.py."""
+    from refusals import make_template
+
+    return make_template(tmp_path_factory.mktemp("template") / "project", raw_dir)
