@@ -2,6 +2,9 @@
 
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -46,3 +49,23 @@ def project(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path:
     from refusals import make_template
 
     return make_template(tmp_path_factory.mktemp("template") / "project", raw_dir)
+
+
+class _NotFound(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(404)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def answering_server() -> Iterator[str]:
+    """The URL of a local HTTP server that answers (404): a reachable W&B host, as far as
+    seqbench's reachability check can tell."""
+    server = HTTPServer(("127.0.0.1", 0), _NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()

@@ -16,6 +16,9 @@ HELPERS = {
     "device",
     "wandb_login",
     "resolvers",
+    "redaction",
+    "record",
+    "precheck",
 }  # any layer may use them
 LAYERS = {
     "data": 0,
@@ -88,13 +91,14 @@ def test_no_module_is_too_long():
     assert not long, long
 
 
-def test_training_and_publishing_see_the_same_wandb_login(monkeypatch, tmp_path):
+def test_training_and_publishing_see_the_same_wandb_login(monkeypatch, tmp_path, answering_server):
     from seqbench.builder import wandb_mode
 
-    for key in ("WANDB_MODE", "WANDB_API_KEY", "WANDB_BASE_URL"):
+    for key in ("WANDB_MODE", "WANDB_API_KEY"):
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("WANDB_BASE_URL", answering_server)  # a W&B host that answers
     netrc = tmp_path / "netrc"
-    netrc.write_text("machine api.wandb.ai login user password secret\n")
+    netrc.write_text("machine 127.0.0.1 login user password secret\n")
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
     assert logged_in() and wandb_mode() == "online"

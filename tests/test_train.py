@@ -252,17 +252,6 @@ def test_wandb_runs_offline_without_credentials_and_keeps_keys_out(tmp_path, raw
     assert "finishing run" in log.read_text()
 
 
-def test_wandb_mode_is_offline_without_credentials(monkeypatch, tmp_path):
-    from seqbench.builder import wandb_mode
-
-    for key in ("WANDB_MODE", "WANDB_API_KEY"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert wandb_mode() == "offline"
-    monkeypatch.setenv("WANDB_API_KEY", "x")
-    assert wandb_mode() == "online"
-
-
 @pytest.mark.parametrize(
     ("override", "expected"),
     [

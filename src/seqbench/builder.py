@@ -3,21 +3,36 @@ the callbacks, the loggers and the Trainer, plus the process-wide torch settings
 device. `seqbench-train` calls it; so do the benchmarks, to build exactly what it trains."""
 
 import os
+import sys
 from pathlib import Path
 
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from seqbench.wandb_login import logged_in
+from seqbench.errors import ConfigError
+from seqbench.wandb_login import ANSWER_SECONDS, answers, base_url, logged_in
 
 
 def wandb_mode() -> str:
-    """online with credentials (WANDB_API_KEY or a netrc login), else offline: never prompt."""
+    """online with credentials (WANDB_API_KEY or a netrc login) and a W&B server that
+    answers within seconds, else offline: never prompt, never hang without a network."""
     if os.environ.get("WANDB_MODE") == "":
         del os.environ["WANDB_MODE"]  # wandb itself rejects an empty mode
-    if os.environ.get("WANDB_MODE"):
-        return os.environ["WANDB_MODE"]
-    return "online" if logged_in() else "offline"
+    chosen = os.environ.get("WANDB_MODE")
+    mode = chosen or ("online" if logged_in() else "offline")
+    if mode != "online" or answers(base_url()):
+        return mode
+    if chosen:
+        raise ConfigError(
+            f"WANDB_MODE=online but the W&B server {base_url()} does not answer within "
+            f"{ANSWER_SECONDS:.0f} s; unset WANDB_MODE to log offline (`wandb sync` later)"
+        )
+    print(
+        f"warning: the W&B server {base_url()} does not answer within {ANSWER_SECONDS:.0f} s; "
+        "logging offline: upload later with `wandb sync` on the run's wandb/ folder",
+        file=sys.stderr,
+    )
+    return "offline"
 
 
 def build_loggers(cfg: DictConfig) -> list:

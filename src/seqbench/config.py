@@ -16,11 +16,12 @@ from omegaconf import DictConfig, OmegaConf
 from rich.tree import Tree
 
 from seqbench.errors import ConfigError
+from seqbench.redaction import scrub_all
 
 # shipped inside the package, so a wheel or any non-editable install finds its configs
 CONF_DIR = Path(__file__).resolve().parent / "conf"
-SECRET = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
 ACTIVATIONS, INITS = ("tanh", "relu"), ("default", "identity")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a dataset or model name: it names folders
 PRECISIONS = ("32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "64-true")
 
 
@@ -50,7 +51,17 @@ def searchpath_dirs(entries: Iterable[str]) -> list[Path]:
 def check_group_overrides(overrides: list[str]) -> None:
     """Refuse `group=option` overrides that name no config file, listing the valid ones:
     the shipped options and those in folders given by `hydra.searchpath=[...]`."""
-    parsed = OverridesParser.create().parse_overrides(overrides)
+    parser = OverridesParser.create()
+    for override in overrides:
+        try:
+            parser.parse_overrides([override])
+        except Exception as error:  # Hydra's grammar error: several lines and a link
+            why = one_line(error).split(" See https://hydra.cc")[0]
+            raise ConfigError(
+                f"cannot read the override {override!r} ({why}); write key=value, and quote "
+                "a value with spaces, brackets or non-ASCII characters: 'key=\"a b\"'"
+            ) from None
+    parsed = parser.parse_overrides(overrides)
     extra: list[Path] = []
     for override in parsed:
         if override.key_or_group == "hydra.searchpath" and isinstance(override.value(), list):
@@ -58,6 +69,8 @@ def check_group_overrides(overrides: list[str]) -> None:
     roots = [CONF_DIR, *extra]
     for override in parsed:
         group = override.key_or_group
+        if not group:
+            raise ConfigError(f"override {override.input_line!r} names no key: give key=value")
         if override.is_delete() or "." in group or not any((r / group).is_dir() for r in roots):
             continue
         if override.is_sweep_override():
@@ -140,6 +153,13 @@ def validate(cfg: DictConfig) -> None:
     except Exception as error:  # interpolation or missing value
         raise ConfigError(one_line(error)) from error
     _int(cfg, "seed", 0)
+    for key in ("data.name", "model.name"):
+        name = OmegaConf.select(cfg, key)
+        if not isinstance(name, str) or not NAME.fullmatch(name) or ".." in name:
+            raise ConfigError(
+                f"{key}={name!r} is not a plain name (letters, digits, _ . -): it names the "
+                "run's folder and the dataset's"
+            )
     _model_options(cfg)
     if cfg.model.hidden_size is None:
         _int(cfg, "task.param_budget", 100)
@@ -157,8 +177,9 @@ def validate(cfg: DictConfig) -> None:
     _int(cfg, "trainer.devices", 1)
     _choice(cfg, "trainer.precision", PRECISIONS)
     _accelerator_present(str(OmegaConf.select(cfg, "trainer.accelerator", default="cpu")))
-    if not isinstance(cfg.get("compile", False), bool):
-        raise ConfigError(f"compile must be true or false, got {cfg.compile!r}")
+    for flag in ("compile", "overwrite", "keep_going", "print_config"):
+        if not isinstance(cfg.get(flag, False), bool):
+            raise ConfigError(f"{flag} must be true or false, got {cfg.get(flag)!r}")
     if cfg.ckpt_path is not None and not isinstance(cfg.ckpt_path, str):
         raise ConfigError(f"ckpt_path must be 'last' or a checkpoint path, got {cfg.ckpt_path!r}")
 
@@ -185,19 +206,10 @@ def one_line(error: BaseException) -> str:
     ).strip()
 
 
-def redact(container: object) -> object:
-    """A copy with the values of secret-looking keys (api_key, token...) replaced."""
-    if isinstance(container, dict):
-        return {k: "***" if SECRET.search(str(k)) else redact(v) for k, v in container.items()}
-    if isinstance(container, list):
-        return [redact(v) for v in container]
-    return container
-
-
 def tree(cfg: DictConfig) -> Tree:
     """The composed config as a rich tree, one branch per group, secrets redacted."""
     root = Tree("config", guide_style="dim")
-    resolved = redact(OmegaConf.to_container(cfg, resolve=True))
+    resolved = scrub_all(OmegaConf.to_container(cfg, resolve=True))
     for key, value in resolved.items():
         branch = root.add(f"[bold]{key}[/]" if isinstance(value, dict) else f"{key}: {value}")
         if isinstance(value, dict):

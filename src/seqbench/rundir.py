@@ -50,15 +50,16 @@ def hydra_file(run: Path, name: str) -> Path:
     return Path(run) / HYDRA / name
 
 
-def read_config_file(path: Path) -> dict | None:
-    """A saved config (.hydra/*.yaml, hparams.yaml), resolved where its interpolations allow,
-    else as written; None if it cannot be read (a damaged file must not stop a reader)."""
+def read_config_file(path: Path, resolve: bool = True) -> dict | None:
+    """A saved config (.hydra/*.yaml, hparams.yaml), resolved where its interpolations allow
+    (unless ``resolve`` is false), else as written; None if it cannot be read (a damaged file
+    must not stop a reader)."""
     try:
         cfg = OmegaConf.load(path)
     except Exception:
         return None
     try:
-        loaded = OmegaConf.to_container(cfg, resolve=True)
+        loaded = OmegaConf.to_container(cfg, resolve=resolve)
     except Exception:
         loaded = OmegaConf.to_container(cfg, resolve=False)
     return loaded if isinstance(loaded, dict) else None
@@ -97,22 +98,76 @@ def read_metrics(run: Path) -> dict:
     return read_json(Path(run) / METRICS)
 
 
-def write_metrics(run: Path, results: dict) -> None:
-    """Write metrics.json atomically: a reader (DVC, the report) sees the old file or the new
-    one, never half of one, even when the run is killed while writing."""
-    path = Path(run) / METRICS
+def write_text(path: Path, text: str) -> None:
+    """Write a file atomically: a reader (DVC, the report, a resume) sees the old file or
+    the new one, never half of one, even when the process dies or the disk fills up while
+    writing; no temporary file is left behind."""
+    path = Path(path)
     partial = path.with_name(path.name + ".partial")
-    with partial.open("w") as handle:
-        handle.write(json.dumps(results, indent=2, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
+    try:
+        with partial.open("w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
-def prepare(run: Path, ckpt_path: str | None, overwrite: bool, child_rank: bool) -> str | None:
+def write_metrics(run: Path, results: dict) -> None:
+    """Write metrics.json atomically (see :func:`write_text`)."""
+    write_text(Path(run) / METRICS, json.dumps(results, indent=2, sort_keys=True) + "\n")
+
+
+def write_record(run: Path, files: dict[str, object]) -> None:
+    """The run's own record of its configuration: ``.hydra/<name>`` as YAML, each written
+    atomically (seqbench writes it instead of Hydra, after the run directory is claimed and
+    with secrets redacted: see seqbench.record)."""
+    folder = Path(run) / HYDRA
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        write_text(folder / name, OmegaConf.to_yaml(OmegaConf.create(content)))
+
+
+def holds_run(run: Path) -> bool:
+    """Whether a folder holds a run worth keeping: a checkpoint, or the results of a run
+    that did not simply fail or stop before its first checkpoint (such a folder is retried
+    in place: there is nothing in it to resume or lose)."""
+    run = Path(run)
+    if any((run / CHECKPOINTS).glob("*.ckpt")):
+        return True
+    if not (run / METRICS).exists():
+        return False
+    return read_metrics(run).get("status") not in ("failed", "interrupted")
+
+
+def check_location(run: Path, raw_dirs: list[Path]) -> None:
+    """Refuse a run directory that cannot be one, before anything is written: a file (or
+    below one), a name the file system refuses, or a folder inside a data snapshot (its
+    files would invalidate the snapshot's checksums)."""
+    run = Path(run)
+    where = f"paths.run_dir={run}"
+    if len(str(run.resolve())) >= 4000 or any(len(part.encode()) > 255 for part in run.parts):
+        raise ConfigError(f"{where} is too long (a folder name may have at most 255 bytes)")
+    for folder in (run, *run.parents):
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"{where}: {folder} is a file, not a folder; choose another")
+    resolved = run.resolve()
+    for raw in raw_dirs:
+        raw = Path(raw).resolve()
+        if resolved == raw or raw in resolved.parents:
+            raise ConfigError(f"{where} is inside the data folder {raw}; choose a folder outside")
+    for folder in (resolved, *resolved.parents):
+        if (folder / "provenance.json").is_file():
+            raise ConfigError(
+                f"{where} is inside the dataset snapshot {folder}; choose a folder outside"
+            )
+
+
+def claim(run: Path, ckpt_path: str | None, overwrite: bool) -> str | None:
     """The checkpoint a run resumes from (``ckpt_path``: "last", a file, or none) after
-    checking it exists; refuses to overwrite an earlier run unless ``overwrite`` is set,
-    then clears it. DDP child ranks (``child_rank``) only read."""
+    checking it exists; refuses a folder that holds another run unless ``overwrite`` is set.
+    Reads only: :func:`prepare` clears what a new run replaces."""
     run = Path(run)
     last = checkpoint(run, LAST)
     if ckpt_path == "last":
@@ -123,15 +178,24 @@ def prepare(run: Path, ckpt_path: str | None, overwrite: bool, child_rank: bool)
         if not Path(ckpt_path).is_file():
             raise ConfigError(f"ckpt_path={ckpt_path} does not exist")
         return ckpt_path
-    used = (run / METRICS).exists() or (run / CHECKPOINTS).exists()
-    if used and not child_rank:
-        if not overwrite:
-            raise ConfigError(
-                f"{run} already holds a run; resume it with ckpt_path=last, keep it and "
-                "use another seed or paths.run_dir=..., or replace it with overwrite=true"
-            )
-        for folder in (CHECKPOINTS, CSV_LOGS):  # overwrite was asked for: start clean
-            shutil.rmtree(run / folder, ignore_errors=True)
-        for file in (METRICS, CURVES):
-            (run / file).unlink(missing_ok=True)
+    if holds_run(run) and not overwrite:
+        raise ConfigError(
+            f"{run} already holds a run; resume it with ckpt_path=last, keep it and "
+            "use another seed or paths.run_dir=..., or replace it with overwrite=true"
+        )
     return None
+
+
+def prepare(run: Path, ckpt_path: str | None, overwrite: bool, child_rank: bool) -> str | None:
+    """:func:`claim`, then for a new run clear what it replaces: an earlier run (with
+    ``overwrite``) or a failed try. DDP child ranks (``child_rank``) only read."""
+    run = Path(run)
+    if child_rank:
+        return claim(run, ckpt_path, overwrite=True)
+    resume = claim(run, ckpt_path, overwrite)
+    if resume is None and ((run / METRICS).exists() or holds_run(run)):  # a run's folder
+        for folder in (CHECKPOINTS, CSV_LOGS):
+            shutil.rmtree(run / folder, ignore_errors=True)
+        for file in (METRICS, CURVES, GRADIENT_FLOW):
+            (run / file).unlink(missing_ok=True)
+    return resume

@@ -16,9 +16,10 @@ import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seqbench import rundir
+from seqbench.redaction import scrub_all
 
 JOB_ARGS = "SEQBENCH_JOB_ARGS"
 
@@ -49,7 +50,7 @@ def child_argv(argv: list[str]) -> list[str]:
     rank = int(os.environ.get("LOCAL_RANK", "0"))
     if rank == 0 or JOB_ARGS not in os.environ:
         return argv
-    return [argv[0], *json.loads(os.environ[JOB_ARGS]), "hydra.output_subdir=null"]
+    return [argv[0], *json.loads(os.environ[JOB_ARGS])]
 
 
 class SweepSummary(Callback):
@@ -59,6 +60,13 @@ class SweepSummary(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: object) -> None:
         """Optuna opens its SQLite study in the sweep folder before any job creates it."""
         Path(config.hydra.sweep.dir).mkdir(parents=True, exist_ok=True)
+
+    def on_job_start(self, config: DictConfig, **kwargs: object) -> None:
+        """Hydra has just saved the sweep's config (multirun.yaml) with secrets in clear."""
+        path = Path(config.hydra.sweep.dir) / "multirun.yaml"
+        saved = rundir.read_config_file(path, resolve=False) if path.is_file() else None
+        if saved is not None and (clean := scrub_all(saved)) != saved:
+            rundir.write_text(path, OmegaConf.to_yaml(OmegaConf.create(clean)))
 
     def on_multirun_end(self, config: DictConfig, **kwargs: object) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)

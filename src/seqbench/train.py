@@ -22,7 +22,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from seqbench import config, rundir
 from seqbench.builder import build, configure_backend
-from seqbench.errors import ConfigError, Interrupted, SeqbenchError
+from seqbench.errors import Interrupted, SeqbenchError
+from seqbench.precheck import precheck
+from seqbench.record import record_config
+from seqbench.redaction import scrub, scrub_all, scrubbed_argv
 
 
 def is_child_rank() -> bool:
@@ -47,11 +50,14 @@ class Run:
 
 
 def claim_run_dir(cfg: DictConfig) -> tuple[Path, str | None]:
-    """The run's folder, refused if it holds another run; the checkpoint to resume from."""
+    """The run's folder, refused if it cannot be one or holds another run; the checkpoint
+    to resume from. The run's record of its config (.hydra/) is written once it is claimed."""
     run_dir = Path(cfg.paths.run_dir)
+    rundir.check_location(run_dir, [cfg.paths.raw_dir])
     resume = rundir.prepare(run_dir, cfg.ckpt_path, cfg.overwrite, is_child_rank())
-    if not is_child_rank():  # a child made it before rank 0's rundir.prepare: "already used"
+    if not is_child_rank():
         (run_dir / rundir.CHECKPOINTS).mkdir(parents=True, exist_ok=True)  # a pipeline output
+        record_config(cfg)
     return run_dir, resume
 
 
@@ -71,9 +77,12 @@ def start(cfg: DictConfig, run_dir: Path) -> Run:
     run = Run(run_dir, *build(cfg, run_dir))
     if cfg.compile:
         run.task.backbone.compile()  # in place: checkpoints keep their parameter names
-    clean_config = config.redact(OmegaConf.to_container(cfg, resolve=True))
-    for logger in run.trainer.loggers:
-        logger.log_hyperparams({"config": clean_config, "num_parameters": run.task.num_parameters})
+    clean_config = scrub_all(OmegaConf.to_container(cfg, resolve=True))
+    with scrubbed_argv():  # W&B records the program's arguments when its run starts
+        for logger in run.trainer.loggers:
+            logger.log_hyperparams(
+                {"config": clean_config, "num_parameters": run.task.num_parameters}
+            )
     task = run.task
     run.results = {
         "status": "running",
@@ -129,7 +138,7 @@ def outcome(error: BaseException) -> dict:
     """How metrics.json records a run that did not finish."""
     if isinstance(error, KeyboardInterrupt | SystemExit):  # Lightning's Ctrl-C is SystemExit
         return {"status": "interrupted", "reason": "resume with ckpt_path=last"}
-    return {"status": "failed", "reason": config.one_line(error)}
+    return {"status": "failed", "reason": scrub(config.one_line(error))}
 
 
 def finish(run: Run, environment: set[str]) -> None:
@@ -154,7 +163,12 @@ def train(cfg: DictConfig) -> float:
     run_dir, resume = claim_run_dir(cfg)
     show_config(cfg)
     environment = set(os.environ)  # restored by finish()
-    run = start(cfg, run_dir)
+    try:
+        run = start(cfg, run_dir)
+    except Exception as error:  # before the first step: recorded, and the folder retryable
+        if not resume and not is_child_rank():
+            rundir.write_metrics(run_dir, {"steps": 0, **outcome(error)})
+        raise
     if resume:
         from seqbench.tasks.checkpoint import check_resumable
 
@@ -185,46 +199,33 @@ def hydra_main(cfg: DictConfig) -> float | None:
         value = train(cfg)
         return value if math.isfinite(value) else None
     except SeqbenchError as error:
-        print(f"error: {error}", file=sys.stderr)
+        say(error)
         if sweep.in_multirun():  # the job's own fresh folder: record why it failed
             run_dir = Path(cfg.paths.run_dir)
             run_dir.mkdir(parents=True, exist_ok=True)
-            rundir.write_metrics(run_dir, {"status": "failed", "reason": str(error)})
+            record_config(cfg)
+            rundir.write_metrics(run_dir, {"status": "failed", "reason": scrub(str(error))})
         if keep_going:
             return None
         sys.exit(2)
     except Interrupted as stop:  # metrics.json says "interrupted"; a scheduler sees the signal
-        print(f"error: {stop}", file=sys.stderr)
+        say(stop)
         sys.exit(stop.code)
     except Exception as error:  # a failed run: metrics.json already records why
-        print(f"error: run failed: {config.one_line(error)}", file=sys.stderr)
+        say(f"run failed: {config.one_line(error)}")
         if keep_going:
             return None
         if isinstance(error, FloatingPointError):
             sys.exit(1)
         raise
     except KeyboardInterrupt:
-        print(
-            "error: interrupted; the last checkpoint is kept: resume with ckpt_path=last",
-            file=sys.stderr,
-        )
+        say("interrupted; the last checkpoint is kept: resume with ckpt_path=last")
         sys.exit(130)
 
 
-def precheck(argv: list[str]) -> None:
-    """Compose once with the Compose API so bad overrides end in one line, not Hydra's
-    multi-line report. Multirun (-m) and Hydra's own flags are left to Hydra."""
-    overrides = [a for a in argv if not a.startswith("-")]
-    if len(overrides) != len(argv):
-        return
-    from hydra import compose, initialize_config_dir
-
-    config.check_group_overrides(overrides)
-    try:
-        with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
-            compose("train", overrides=overrides)
-    except Exception as error:
-        raise ConfigError(config.one_line(error)) from error
+def say(message: object) -> None:
+    """The one line a user sees, with any secret given on the command line scrubbed."""
+    print(f"error: {scrub(str(message))}", file=sys.stderr)
 
 
 def main() -> None:
@@ -232,9 +233,9 @@ def main() -> None:
 
     sys.argv = child_argv(sys.argv)
     try:
-        precheck(sys.argv[1:])
+        precheck(sys.argv[1:], is_child_rank())
     except SeqbenchError as error:
-        print(f"error: {error}", file=sys.stderr)
+        say(error)
         sys.exit(2)
     hydra_main()
 

@@ -5,7 +5,12 @@ names another netrc file, WANDB_BASE_URL another host, as for wandb itself)."""
 
 import netrc
 import os
+import threading
+import urllib.error
+import urllib.request
 from urllib.parse import urlparse
+
+ANSWER_SECONDS = 5.0  # how long a W&B server may take to answer before training goes offline
 
 
 def base_url() -> str:
@@ -21,3 +26,23 @@ def logged_in() -> bool:
         return bool(netrc.netrc(os.environ.get("NETRC")).authenticators(host))
     except (FileNotFoundError, netrc.NetrcParseError, OSError):
         return False
+
+
+def answers(url: str, seconds: float = ANSWER_SECONDS) -> bool:
+    """Whether an HTTP server answers at ``url`` within ``seconds`` (any status counts),
+    name lookup included: W&B itself would wait 90 s before failing with a traceback."""
+    answered: list[bool] = []
+
+    def ask() -> None:
+        try:
+            urllib.request.urlopen(url, timeout=seconds).close()
+            answered.append(True)
+        except urllib.error.HTTPError:
+            answered.append(True)
+        except (OSError, ValueError):
+            pass
+
+    asking = threading.Thread(target=ask, daemon=True)
+    asking.start()
+    asking.join(seconds)
+    return bool(answered)
