@@ -8,6 +8,7 @@ from pathlib import Path
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from seqbench import resources
 from seqbench.wandb_login import logged_in
 
 
@@ -39,6 +40,7 @@ def build(cfg: DictConfig, run_dir: Path):
 
     datamodule = instantiate(cfg.data)
     datamodule.setup("fit")  # validates windows against the data before any training
+    resources.check_memory(cfg, datamodule.info())  # a batch's activations, before the model
     model_cfg = {k: v for k, v in cfg.model.items() if k != "name"}
     scheduler = instantiate(cfg.scheduler) if cfg.scheduler else None
     task = instantiate(
