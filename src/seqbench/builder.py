@@ -32,8 +32,9 @@ def build_loggers(cfg: DictConfig) -> list:
     return loggers
 
 
-def build(cfg: DictConfig, run_dir: Path):
-    """DataModule, task, trainer and the recorder, from the config."""
+def build(cfg: DictConfig, run_dir: Path, resume: str | None = None):
+    """DataModule, task, trainer and the recorder, from the config; a checkpoint to resume
+    from is checked against the task before the trainer exists (one line, nothing logged)."""
     import lightning as L
 
     from seqbench.callbacks.recorder import RunRecorder
@@ -51,6 +52,10 @@ def build(cfg: DictConfig, run_dir: Path):
         data_info=datamodule.info(),
         _convert_="all",
     )
+    if resume:
+        from seqbench.tasks.checkpoint import check_resumable
+
+        check_resumable(resume, task)
     callbacks = []
     for name, node in (cfg.callbacks or {}).items():
         if node is None:  # switched off, e.g. callbacks.progress_bar=null
