@@ -80,12 +80,12 @@ def validate(cfg: DictConfig) -> None:
         raise ConfigError(one_line(error)) from error
     config_keys.check_added(cfg)
     checks.top_level(cfg)
+    checks.trainer_and_budget(cfg)  # first: the scheduler and data read the budget's values
     checks.model_options(cfg)
     checks.task_options(cfg)
     checks.optimizer_options(cfg)
     checks.scheduler_options(cfg)
     checks.data_options(cfg)
-    checks.trainer_and_budget(cfg)
     checks.callback_options(cfg)
     _accelerator_present(cfg)
     checks.against_sequence(cfg)
