@@ -11,6 +11,9 @@ from seqbench.wandb_login import logged_in
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "seqbench"
 HELPERS = {
     "config",
+    "config_checks",
+    "config_keys",
+    "resources",
     "errors",
     "rundir",
     "device",

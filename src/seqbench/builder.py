@@ -9,6 +9,7 @@ from pathlib import Path
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from seqbench import resources
 from seqbench.errors import ConfigError
 from seqbench.wandb_login import ANSWER_SECONDS, answers, base_url, logged_in
 
@@ -46,14 +47,16 @@ def build_loggers(cfg: DictConfig) -> list:
     return loggers
 
 
-def build(cfg: DictConfig, run_dir: Path):
-    """DataModule, task, trainer and the recorder, from the config."""
+def build(cfg: DictConfig, run_dir: Path, resume: str | None = None):
+    """DataModule, task, trainer and the recorder, from the config; a checkpoint to resume
+    from is checked against the task before the trainer exists (one line, nothing logged)."""
     import lightning as L
 
     from seqbench.callbacks.recorder import RunRecorder
 
     datamodule = instantiate(cfg.data)
     datamodule.setup("fit")  # validates windows against the data before any training
+    resources.check_memory(cfg, datamodule.info())  # a batch's activations, before the model
     model_cfg = {k: v for k, v in cfg.model.items() if k != "name"}
     scheduler = instantiate(cfg.scheduler) if cfg.scheduler else None
     task = instantiate(
@@ -64,6 +67,10 @@ def build(cfg: DictConfig, run_dir: Path):
         data_info=datamodule.info(),
         _convert_="all",
     )
+    if resume:
+        from seqbench.tasks.checkpoint import check_resumable
+
+        check_resumable(resume, task)
     callbacks = []
     for name, node in (cfg.callbacks or {}).items():
         if node is None:  # switched off, e.g. callbacks.progress_bar=null

@@ -5,7 +5,6 @@ module turns those into one line, and adds the checks Hydra cannot know: value t
 ranges, and which group options exist.
 """
 
-import math
 import re
 from collections.abc import Iterable
 from importlib.resources import files
@@ -15,14 +14,13 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 from rich.tree import Tree
 
+from seqbench import config_checks as checks
 from seqbench.errors import ConfigError
 from seqbench.redaction import scrub_all
 
 # shipped inside the package, so a wheel or any non-editable install finds its configs
 CONF_DIR = Path(__file__).resolve().parent / "conf"
-ACTIVATIONS, INITS = ("tanh", "relu"), ("default", "identity")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a dataset or model name: it names folders
-PRECISIONS = ("32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "64-true")
 
 
 def group_options(group: str, extra_dirs: Iterable[Path] = ()) -> list[str]:
@@ -83,76 +81,16 @@ def check_group_overrides(overrides: list[str]) -> None:
                 raise ConfigError(f"unknown {group} {choice!r}; valid choices: {', '.join(valid)}")
 
 
-def _int(cfg: DictConfig, key: str, low: int, allow_none: bool = False) -> None:
-    value = OmegaConf.select(cfg, key)
-    if value is None and allow_none:
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        expected = f"an integer >= {low}" + (" or null" if allow_none else "")
-        raise ConfigError(f"{key} must be {expected}, got {value!r}")
-
-
-def _float(
-    cfg: DictConfig,
-    key: str,
-    low: float,
-    high: float | None = None,
-    allow_none: bool = False,
-    include_high: bool = False,
-) -> None:
-    value = OmegaConf.select(cfg, key)
-    if value is None and allow_none:
-        return
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= low
-    if ok and high is not None:
-        ok = value <= high if include_high else value < high
-    if not ok:
-        bound = "" if high is None else f" and {'<=' if include_high else '<'} {high}"
-        raise ConfigError(f"{key} must be a number >= {low}{bound}, got {value!r}")
-
-
-def _choice(cfg: DictConfig, key: str, choices: tuple) -> None:
-    value = OmegaConf.select(cfg, key)
-    if value not in choices:
-        raise ConfigError(f"{key}={value!r} is not valid; valid choices: {', '.join(choices)}")
-
-
-def _model_options(cfg: DictConfig) -> None:
-    """Every option a model config sets, whichever model sets it (rnn, rnn_relu, irnn and the
-    rest share option names), in the config's own terms before any data loads."""
-    checks = {
-        "hidden_size": lambda key: _int(cfg, key, 1, allow_none=True),
-        "num_layers": lambda key: _int(cfg, key, 1),
-        "dropout": lambda key: _float(cfg, key, 0.0, 1.0),
-        "activation": lambda key: _choice(cfg, key, ACTIVATIONS),
-        "init": lambda key: _choice(cfg, key, INITS),
-        "forget_bias": lambda key: _float(cfg, key, -math.inf, allow_none=True),
-        "num_heads": lambda key: _int(cfg, key, 1),
-        "ffn_mult": lambda key: _int(cfg, key, 1),
-        "max_len": lambda key: _int(cfg, key, 1),
-    }
-    for option in cfg.model:
-        if option in checks:
-            checks[option](f"model.{option}")
-    model = cfg.model
-    if model.get("init") == "identity" and model.get("activation") != "relu":
-        raise ConfigError(
-            f"model.init=identity (IRNN) needs model.activation=relu, got {model.activation!r}"
-        )
-    hidden, heads = model.get("hidden_size"), model.get("num_heads")
-    if hidden is not None and heads is not None and hidden % heads:
-        raise ConfigError(
-            f"model.hidden_size={hidden} must be divisible by model.num_heads={heads}"
-        )
-
-
 def validate(cfg: DictConfig) -> None:
-    """Every value a run depends on, checked before any data is loaded or model built."""
+    """Every value a run depends on, checked before any data is loaded or model built: each
+    group's values (``config_checks``), the keys a user added (``config_keys``) and the
+    memory the model needs (``resources``)."""
+    from seqbench import config_keys, resources  # they read CONF_DIR: imported here
+
     try:
         OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
     except Exception as error:  # interpolation or missing value
         raise ConfigError(one_line(error)) from error
-    _int(cfg, "seed", 0)
     for key in ("data.name", "model.name"):
         name = OmegaConf.select(cfg, key)
         if not isinstance(name, str) or not NAME.fullmatch(name) or ".." in name:
@@ -160,32 +98,24 @@ def validate(cfg: DictConfig) -> None:
                 f"{key}={name!r} is not a plain name (letters, digits, _ . -): it names the "
                 "run's folder and the dataset's"
             )
-    _model_options(cfg)
-    if cfg.model.hidden_size is None:
-        _int(cfg, "task.param_budget", 100)
-    _int(cfg, "task.embed_dim", 1)
-    _float(cfg, "task.grad_clip", 0.0, allow_none=True)
-    if not isinstance(OmegaConf.select(cfg, "task.clip_gradients", default=True), bool):
-        raise ConfigError(
-            f"task.clip_gradients must be true or false, got {cfg.task.clip_gradients!r}"
-        )
-    _int(cfg, "task.tbptt_steps", 1, allow_none=True)
-    _float(cfg, "optimizer.lr", 1e-12)
-    _int(cfg, "data.batch_size", 1)
-    _int(cfg, "budget.max_steps", 1)
-    _int(cfg, "budget.val_every", 1)
-    _int(cfg, "trainer.devices", 1)
-    _choice(cfg, "trainer.precision", PRECISIONS)
-    _accelerator_present(str(OmegaConf.select(cfg, "trainer.accelerator", default="cpu")))
-    for flag in ("compile", "overwrite", "keep_going", "print_config"):
-        if not isinstance(cfg.get(flag, False), bool):
-            raise ConfigError(f"{flag} must be true or false, got {cfg.get(flag)!r}")
-    if cfg.ckpt_path is not None and not isinstance(cfg.ckpt_path, str):
-        raise ConfigError(f"ckpt_path must be 'last' or a checkpoint path, got {cfg.ckpt_path!r}")
+    config_keys.check_added(cfg)
+    checks.top_level(cfg)
+    checks.trainer_and_budget(cfg)  # first: the scheduler and data read the budget's values
+    checks.model_options(cfg)
+    checks.task_options(cfg)
+    checks.optimizer_options(cfg)
+    checks.scheduler_options(cfg)
+    checks.data_options(cfg)
+    checks.callback_options(cfg)
+    _accelerator_present(cfg)
+    checks.against_sequence(cfg)
+    resources.check_memory(cfg)
 
 
-def _accelerator_present(accelerator: str) -> None:
-    """A GPU trainer on a machine without one: say which trainer to use instead."""
+def _accelerator_present(cfg: DictConfig) -> None:
+    """A GPU trainer on a machine without one, or with fewer GPUs than trainer.devices: say
+    which trainer to use instead."""
+    accelerator = str(OmegaConf.select(cfg, "trainer.accelerator", default="cpu"))
     if accelerator not in ("gpu", "cuda"):
         return
     import torch
@@ -195,6 +125,12 @@ def _accelerator_present(accelerator: str) -> None:
             f"trainer.accelerator={accelerator} but torch sees no CUDA GPU here "
             f"(torch {torch.__version__}); use trainer=cpu, or trainer=ddp_sim for DDP "
             "over CPU processes"
+        )
+    devices, present = cfg.trainer.devices, torch.cuda.device_count()
+    if devices > present:
+        raise ConfigError(
+            f"trainer.devices={devices} but torch sees {present} CUDA GPU(s) here; set "
+            f"trainer.devices<={present}"
         )
 
 

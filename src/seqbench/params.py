@@ -13,9 +13,39 @@ MEMORY_TASKS = ("adding", "copy")
 
 
 def load(path: Path) -> dict:
+    """The file as a mapping; unreadable, malformed or non-mapping YAML is one line."""
     if not path.is_file():
-        raise ConfigError(f"{path} does not exist; run from the project root")
-    return yaml.safe_load(path.read_text()) or {}
+        raise ConfigError(f"{path} does not exist or is not a file; run from the project root")
+    try:
+        params = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path} cannot be read ({error})") from None
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise ConfigError(f"{path} is not valid YAML{at}: {problem}") from None
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise ConfigError(f"{path} must be a mapping of sections, got {type(params).__name__}")
+    return params
+
+
+def _section(params: dict, key: str, required: bool) -> dict:
+    section = params.get(key)
+    if section is None and not required:
+        return {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{key} must be a mapping (models, datasets, seeds...), got {section!r}")
+    return section
+
+
+def _nonempty(section: dict, where: str, key: str) -> None:
+    """A list a DVC matrix iterates over: empty would train nothing, silently."""
+    values = section.get(key)
+    if not isinstance(values, list) or not values:
+        raise ConfigError(f"{where}.{key} must be a non-empty list, got {values!r}")
 
 
 def _names(section: dict, where: str, key: str, valid: list[str]) -> None:
@@ -38,13 +68,17 @@ def _integers(section: dict, where: str, key: str, low: int, empty_ok: bool = Fa
 def check(params: dict) -> None:
     """Every section's names and numbers: compare, activations, memory."""
     models, budgets = group_options("model"), group_options("budget")
-    compare = params.get("compare") or {}
+    compare = _section(params, "compare", required=True)
+    for key in ("models", "datasets"):
+        _nonempty(compare, "compare", key)
     _names(compare, "compare", "models", models)
     _names(compare, "compare", "budget", budgets)
     for name in compare.get("datasets") or []:
         registry.get(str(name))  # names the known datasets when it is not one
     _integers(compare, "compare", "seeds", 0)
-    if activations := params.get("activations"):
+    if activations := _section(params, "activations", required=False):
+        for key in ("models", "datasets", "clip"):
+            _nonempty(activations, "activations", key)
         _names(activations, "activations", "models", models)
         for name in activations.get("datasets") or []:
             registry.get(str(name))
@@ -55,9 +89,11 @@ def check(params: dict) -> None:
 
 def memory_datasets(params: dict) -> list[str]:
     """The long-memory study's datasets: every task at every length (empty: study off)."""
-    memory = params.get("memory")
+    memory = _section(params, "memory", required=False)
     if not memory:
         return []
+    for key in ("models", "tasks"):
+        _nonempty(memory, "memory", key)
     _names(memory, "memory", "models", group_options("model"))
     _names(memory, "memory", "budget", group_options("budget"))
     _names(memory, "memory", "tasks", list(MEMORY_TASKS))

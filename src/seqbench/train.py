@@ -68,13 +68,13 @@ def show_config(cfg: DictConfig) -> None:
         rich_print(config.tree(cfg))
 
 
-def start(cfg: DictConfig, run_dir: Path) -> Run:
+def start(cfg: DictConfig, run_dir: Path, resume: str | None = None) -> Run:
     """Seeded construction of everything, the config logged, and metrics.json's header."""
     import lightning as L  # 3-5 s: only once the config is known to be good
 
     configure_backend(cfg)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    run = Run(run_dir, *build(cfg, run_dir))
+    run = Run(run_dir, *build(cfg, run_dir, resume))
     if cfg.compile:
         run.task.backbone.compile()  # in place: checkpoints keep their parameter names
     clean_config = scrub_all(OmegaConf.to_container(cfg, resolve=True))
@@ -164,15 +164,11 @@ def train(cfg: DictConfig) -> float:
     show_config(cfg)
     environment = set(os.environ)  # restored by finish()
     try:
-        run = start(cfg, run_dir)
+        run = start(cfg, run_dir, resume)  # checks the checkpoint to resume before training
     except Exception as error:  # before the first step: recorded, and the folder retryable
         if not resume and not is_child_rank():
             rundir.write_metrics(run_dir, {"steps": 0, **outcome(error)})
         raise
-    if resume:
-        from seqbench.tasks.checkpoint import check_resumable
-
-        check_resumable(resume, run.task)
     try:
         run.results |= fit_and_test(run, resume)
         return run.results["best_val"]

@@ -66,7 +66,14 @@ class SnapshotDataModule(L.LightningDataModule):
                 f"dataset {self.name!r} is {self.provenance.get('kind')!r} data but "
                 f"{type(self).__name__} reads {self.kind!r} data; pick the matching data config"
             )
-        self.datasets = self.build(splits)
+        datasets = self.build(splits)
+        examples = len(datasets["train"])
+        if self.batch_size > examples:  # refused here: only the built windows know the count
+            raise ConfigError(
+                f"data.batch_size={self.batch_size} is larger than the {examples} examples "
+                f"(windows) of {self.name}'s train split; set data.batch_size<={examples}"
+            )
+        self.datasets = datasets
 
     def build(self, splits: DatasetDict) -> dict[str, Dataset]:
         raise NotImplementedError
