@@ -21,7 +21,6 @@ HELPERS = {
     "resolvers",
     "redaction",
     "record",
-    "precheck",
 }  # any layer may use them
 LAYERS = {
     "data": 0,
@@ -30,6 +29,7 @@ LAYERS = {
     "callbacks": 3,
     "lessons": 3,
     "train": 4,
+    "precheck": 4,
     "builder": 4,
     "sweep": 4,
     "params": 4,

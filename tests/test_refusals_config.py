@@ -3,8 +3,8 @@ keys added with `+`, memory a run cannot have, and checkpoints that are not this
 tests/refusals.py for what every case asserts).
 
 Training refusals write nothing (they come before Hydra starts the job), except those only
-the loaded data or the built task can tell (``writes=True``): they record the failure in
-the new run's metrics.json, never in an existing run's folder.
+the loaded data or the built task can tell (``writes=True``): a new run's folder then holds
+Hydra's log, and a new run's failure is recorded in its metrics.json.
 """
 
 import json
@@ -204,12 +204,14 @@ RESOURCES = [
         "data.batch_size=10000000",
         says="data.batch_size=10000000 is larger than the 20000 examples",
         name="batch-beyond-dataset",
+        writes=True,
     ),
     trains(
         "data=watch",
         "data.batch_size=100000",
         says="is larger than the",
         name="batch-beyond-windows",
+        writes=True,
     ),
     trains(
         "model.hidden_size=2048",
@@ -218,6 +220,7 @@ RESOURCES = [
         "data.batch_size=7000",
         says="activations",
         name="huge-activations",
+        writes=True,
         timeout=240,
     ),
 ]
@@ -329,6 +332,7 @@ CHECKPOINTS = [
         f"ckpt_path={FOREIGN}",
         says="holds a 'seqbench.tasks.memory.Copy' task",
         name="ckpt-other-dataset",
+        writes=True,
     ),
     trains(
         "data=copy",
@@ -336,6 +340,7 @@ CHECKPOINTS = [
         f"ckpt_path={FOREIGN}",
         says="was trained with another model, size or dataset",
         name="ckpt-other-model",
+        writes=True,
     ),
     trains(
         "data=copy",
@@ -345,6 +350,7 @@ CHECKPOINTS = [
         f"ckpt_path={FOREIGN}",
         says="was trained with another model, size or dataset",
         name="ckpt-other-size",
+        writes=True,
     ),
     trains(
         "data=copy",

@@ -81,10 +81,11 @@ def check_group_overrides(overrides: list[str]) -> None:
                 raise ConfigError(f"unknown {group} {choice!r}; valid choices: {', '.join(valid)}")
 
 
-def validate(cfg: DictConfig) -> None:
+def validate(cfg: DictConfig, overrides: list[str] | None = None) -> None:
     """Every value a run depends on, checked before any data is loaded or model built: each
-    group's values (``config_checks``), the keys a user added (``config_keys``) and the
-    memory the model needs (``resources``)."""
+    group's values (``config_checks``), the keys a user added (``config_keys``; the job's
+    overrides, or ``overrides`` where Hydra has not started) and the memory the model needs
+    (``resources``)."""
     from seqbench import config_keys, resources  # they read CONF_DIR: imported here
 
     try:
@@ -98,7 +99,7 @@ def validate(cfg: DictConfig) -> None:
                 f"{key}={name!r} is not a plain name (letters, digits, _ . -): it names the "
                 "run's folder and the dataset's"
             )
-    config_keys.check_added(cfg)
+    config_keys.check_added(cfg, overrides)
     checks.top_level(cfg)
     checks.trainer_and_budget(cfg)  # first: the scheduler and data read the budget's values
     checks.model_options(cfg)

@@ -32,7 +32,11 @@ def precheck(argv: list[str], child_rank: bool) -> None:
     with open_dict(cfg):
         del cfg["hydra"]
         cfg.paths.run_dir = run_dir
-    config.validate(cfg)
+    config.validate(cfg, overrides)
     if not child_rank:  # a DDP child joins the run its parent claimed
         rundir.check_location(Path(run_dir), [cfg.paths.raw_dir])
-        rundir.claim(Path(run_dir), cfg.ckpt_path, cfg.overwrite)
+        resume = rundir.claim(Path(run_dir), cfg.ckpt_path, cfg.overwrite)
+        if resume:
+            from seqbench.tasks.checkpoint import check_readable
+
+            check_readable(resume)

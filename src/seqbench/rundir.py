@@ -177,7 +177,9 @@ def claim(run: Path, ckpt_path: str | None, overwrite: bool) -> str | None:
     if ckpt_path:
         if not Path(ckpt_path).is_file():
             raise ConfigError(f"ckpt_path={ckpt_path} does not exist")
-        return ckpt_path
+        own = Path(ckpt_path).resolve().parent == (run / CHECKPOINTS).resolve()
+        if own or overwrite or not holds_run(run):
+            return ckpt_path
     if holds_run(run) and not overwrite:
         raise ConfigError(
             f"{run} already holds a run; resume it with ckpt_path=last, keep it and "

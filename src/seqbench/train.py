@@ -51,13 +51,12 @@ class Run:
 
 def claim_run_dir(cfg: DictConfig) -> tuple[Path, str | None]:
     """The run's folder, refused if it cannot be one or holds another run; the checkpoint
-    to resume from. The run's record of its config (.hydra/) is written once it is claimed."""
+    to resume from."""
     run_dir = Path(cfg.paths.run_dir)
     rundir.check_location(run_dir, [cfg.paths.raw_dir])
     resume = rundir.prepare(run_dir, cfg.ckpt_path, cfg.overwrite, is_child_rank())
     if not is_child_rank():
         (run_dir / rundir.CHECKPOINTS).mkdir(parents=True, exist_ok=True)  # a pipeline output
-        record_config(cfg)
     return run_dir, resume
 
 
@@ -166,9 +165,12 @@ def train(cfg: DictConfig) -> float:
     try:
         run = start(cfg, run_dir, resume)  # checks the checkpoint to resume before training
     except Exception as error:  # before the first step: recorded, and the folder retryable
-        if not resume and not is_child_rank():
+        if not resume and not is_child_rank():  # (a refused resume leaves its run as it was)
+            record_config(cfg)
             rundir.write_metrics(run_dir, {"steps": 0, **outcome(error)})
         raise
+    if not is_child_rank():
+        record_config(cfg)
     try:
         run.results |= fit_and_test(run, resume)
         return run.results["best_val"]

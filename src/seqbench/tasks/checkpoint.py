@@ -148,6 +148,12 @@ def load_task(path: str | Path, device: str | torch.device = "cpu") -> SequenceT
     return task.to(device).eval()
 
 
+def check_readable(path: str | Path) -> None:
+    """Refuse a file that is not a checkpoint at all (random bytes, empty, pickled code)
+    before anything is built; :func:`check_resumable` then checks it against the task."""
+    _read(Path(path))
+
+
 def check_resumable(path: str | Path, task: SequenceTask) -> None:
     """Refuse, in one line, a checkpoint to resume from that is not this run's kind: another
     task, model or size (another dataset's vocabulary) would fail deep inside Lightning."""
