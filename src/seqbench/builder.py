@@ -35,6 +35,7 @@ def build(cfg: DictConfig, run_dir: Path):
     """DataModule, task, trainer and the recorder, from the config."""
     import lightning as L
 
+    from seqbench.callbacks.atomic_checkpoint import AtomicCheckpointIO
     from seqbench.callbacks.recorder import RunRecorder
 
     datamodule = instantiate(cfg.data)
@@ -63,6 +64,7 @@ def build(cfg: DictConfig, run_dir: Path):
         callbacks=[*callbacks, recorder],
         logger=loggers or False,
         default_root_dir=str(run_dir),
+        plugins=[AtomicCheckpointIO()],  # a full disk never truncates the last checkpoint
     )
     return datamodule, task, trainer, recorder
 

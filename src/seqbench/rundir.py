@@ -12,12 +12,12 @@ together). One module names them so a renamed file cannot leave a reader behind.
 """
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from seqbench import atomic
 from seqbench.errors import ConfigError
 
 METRICS = "metrics.json"
@@ -98,15 +98,9 @@ def read_metrics(run: Path) -> dict:
 
 
 def write_metrics(run: Path, results: dict) -> None:
-    """Write metrics.json atomically: a reader (DVC, the report) sees the old file or the new
-    one, never half of one, even when the run is killed while writing."""
-    path = Path(run) / METRICS
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("w") as handle:
-        handle.write(json.dumps(results, indent=2, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
+    """Write metrics.json atomically (see seqbench.atomic): a reader (DVC, the report) sees
+    the old file or the new one, never half of one, and a failure leaves no partial file."""
+    atomic.write_text(Path(run) / METRICS, json.dumps(results, indent=2, sort_keys=True) + "\n")
 
 
 def prepare(run: Path, ckpt_path: str | None, overwrite: bool, child_rank: bool) -> str | None:
