@@ -41,7 +41,10 @@ def _fetch(args: argparse.Namespace) -> int:
         return 1
     if set(names) >= set(fetch.read_pins(args.root)) and fetch.read_pins(args.root):
         status = fetch.dvc_status(args.root)
-        print("data.dvc: clean" if not status else f"data.dvc: {status}")
+        if status is None:
+            print("data.dvc: matches the pins (no DVC repository here to check it with)")
+        else:
+            print("data.dvc: clean" if not status else f"data.dvc: {status}")
     return 0
 
 
@@ -243,6 +246,13 @@ def main(argv: list[str] | None = None) -> int:
     except SeqbenchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a full disk or a folder this user may not use: one line
+        from seqbench.storage import explain
+
+        if (problem := explain(error)) is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        return problem.code
     except KeyboardInterrupt:
         print(
             "error: interrupted; earlier snapshots are intact, run the command again",

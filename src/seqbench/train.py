@@ -23,6 +23,8 @@ from omegaconf import DictConfig, OmegaConf
 from seqbench import config, rundir
 from seqbench.builder import build, configure_backend
 from seqbench.errors import ConfigError, Interrupted, SeqbenchError
+from seqbench.storage import StorageError
+from seqbench.storage import explain as explain_storage
 
 
 def is_child_rank() -> bool:
@@ -174,6 +176,13 @@ def train(cfg: DictConfig) -> float:
         finish(run, environment)
 
 
+def storage_problem(error: BaseException, run_dir: Path) -> StorageError | None:
+    """A full disk or a folder it may not write, as one line saying how to go on."""
+    resumable = rundir.checkpoint(run_dir, rundir.LAST).is_file()
+    then = "resume with ckpt_path=last" if resumable else "run the same command again"
+    return explain_storage(error, run_dir, then)
+
+
 @hydra.main(config_path=str(config.CONF_DIR), config_name="train", version_base="1.3")
 def hydra_main(cfg: DictConfig) -> float | None:
     """The job Hydra runs; a failed job of a sweep returns None (Optuna: a failed trial)."""
@@ -197,9 +206,12 @@ def hydra_main(cfg: DictConfig) -> float | None:
         print(f"error: {stop}", file=sys.stderr)
         sys.exit(stop.code)
     except Exception as error:  # a failed run: metrics.json already records why
-        print(f"error: run failed: {config.one_line(error)}", file=sys.stderr)
+        disk = storage_problem(error, Path(cfg.paths.run_dir))
+        print(f"error: {disk or 'run failed: ' + config.one_line(error)}", file=sys.stderr)
         if keep_going:
             return None
+        if disk is not None:
+            sys.exit(disk.code)
         if isinstance(error, FloatingPointError):
             sys.exit(1)
         raise
