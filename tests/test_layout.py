@@ -12,6 +12,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "seqbench"
 HELPERS = {
     "config",
     "errors",
+    "atomic",
+    "storage",
     "rundir",
     "device",
     "wandb_login",

@@ -62,7 +62,7 @@ def explain(error: BaseException, where: Path | None = None, then: str = "") -> 
     path = Path(found.filename) if found.filename else where or Path(".")
     then = f", then {then}" if then else " and try again"
     if found.errno in DISK_FULL:
-        folder = path.parent if path.suffix or not path.is_dir() else path
+        folder = path if path == where else path.parent
         what = "quota exceeded" if found.errno == errno.EDQUOT else "no space left"
         return StorageError(
             f"the disk holding {folder} is full ({what} writing {path.name}; "

@@ -178,7 +178,10 @@ def train(cfg: DictConfig) -> float:
 
 def storage_problem(error: BaseException, run_dir: Path) -> StorageError | None:
     """A full disk or a folder it may not write, as one line saying how to go on."""
-    resumable = rundir.checkpoint(run_dir, rundir.LAST).is_file()
+    try:
+        resumable = rundir.checkpoint(run_dir, rundir.LAST).is_file()
+    except OSError:  # a folder it may not even look into
+        resumable = False
     then = "resume with ckpt_path=last" if resumable else "run the same command again"
     return explain_storage(error, run_dir, then)
 

@@ -6,6 +6,7 @@ it is read, so a tampered or half-written snapshot is named and refused instead 
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -28,11 +29,19 @@ def file_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _raise(error: OSError) -> None:
+    raise error
+
+
 def file_hashes(folder: Path) -> dict[str, str]:
-    """md5 of every file under ``folder`` except provenance.json, by relative path."""
+    """md5 of every file under ``folder`` except provenance.json, by relative path. A folder
+    that cannot be listed raises (PermissionError) instead of reading as missing files."""
+    found = []
+    for parent, _, names in os.walk(folder, onerror=_raise):
+        found += [Path(parent) / name for name in names]
     return {
         path.relative_to(folder).as_posix(): file_md5(path)
-        for path in sorted(folder.rglob("*"))
+        for path in sorted(found)
         if path.is_file() and path.name != PROVENANCE
     }
 
@@ -166,9 +175,20 @@ def verify(name: str, raw_dir: Path, pinned: bool = True) -> dict:
 
 
 def load(name: str, raw_dir: Path) -> tuple[DatasetDict, dict]:
-    """The verified DatasetDict (memory-mapped Arrow) and its provenance."""
+    """The verified DatasetDict (memory-mapped Arrow) and its provenance; a split recorded
+    as empty, or files the loader cannot read, are refused in one line."""
     provenance = verify(name, raw_dir)
-    return load_from_disk(str(raw_dir / name)), provenance
+    fix = f"rebuild it with `seqbench fetch {name}` or choose another dataset"
+    rows = provenance["rows"] if isinstance(provenance["rows"], dict) else {}
+    if empty := [split for split, count in rows.items() if count == 0]:
+        raise DataError(f"dataset {name!r} ({raw_dir / name}) has an empty {empty[0]} split; {fix}")
+    try:
+        return load_from_disk(str(raw_dir / name)), provenance
+    except Exception as error:  # the loader's own errors say nothing a user can act on
+        raise DataError(
+            f"dataset {name!r} ({raw_dir / name}) cannot be loaded ({type(error).__name__}: "
+            f"{str(error).splitlines()[0] if str(error) else ''}); {fix}"
+        ) from error
 
 
 def load_vocab(name: str, raw_dir: Path) -> list[str]:
