@@ -92,6 +92,13 @@ def dvc_status(root: Path) -> dict | None:
     return status
 
 
+def status_line(status: dict | None) -> str:
+    """What `seqbench fetch` says about data.dvc after a fetch that matches the pins."""
+    if status is None:
+        return "data.dvc: matches the pins (no DVC repository here to check it with)"
+    return "data.dvc: clean" if not status else f"data.dvc: {status}"
+
+
 def pin(raw_dir: Path, root: Path) -> None:
     """Record data/raw in data.dvc (`dvc commit`, which also fills the DVC cache for
     `dvc push`) with each dataset's content hash in its meta. Refused, with data.dvc left as
