@@ -34,6 +34,7 @@ class Case:
     writes: bool = False  # may add files (never change or delete one)
     env: dict = field(default_factory=dict)
     timeout: float = 120
+    prefix: tuple[str, ...] = ()  # a command the CLI runs under, e.g. setpriv dropping a right
 
 
 def digest(root: Path) -> dict[str, str]:
@@ -65,13 +66,20 @@ def make_template(root: Path, raw_dir: Path) -> Path:
     return root
 
 
-def seqbench(project: Path, *argv: str, env: dict | None = None, timeout: float = 120):
-    """`seqbench ARGV` run in ``project`` as a user would, W&B offline and logged out."""
+def seqbench(
+    project: Path,
+    *argv: str,
+    env: dict | None = None,
+    timeout: float = 120,
+    prefix: tuple[str, ...] = (),
+):
+    """`seqbench ARGV` run in ``project`` as a user would, W&B offline and logged out
+    (under ``prefix``, a command such as setpriv, when given)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB", "SEQBENCH"))}
     home = str(project.parent / "home")  # outside the project: caches are not the project's
     environment |= {"WANDB_MODE": "offline", "HOME": home} | (env or {})
     return subprocess.run(
-        [sys.executable, "-m", "seqbench.cli", *argv],
+        [*prefix, sys.executable, "-m", "seqbench.cli", *argv],
         capture_output=True,
         text=True,
         env=environment,
@@ -88,7 +96,7 @@ def check(case: Case, template: Path, workdir: Path) -> subprocess.CompletedProc
     if case.prepare is not None:
         case.prepare(project)
     before = digest(project)
-    result = seqbench(project, *case.argv, env=case.env, timeout=case.timeout)
+    result = seqbench(project, *case.argv, env=case.env, timeout=case.timeout, prefix=case.prefix)
     assert result.returncode == case.code, result.stderr[-3000:]
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     lines = [line for line in result.stderr.splitlines() if line.strip()]

@@ -15,6 +15,8 @@ HELPERS = {
     "config_keys",
     "resources",
     "errors",
+    "atomic",
+    "storage",
     "rundir",
     "device",
     "wandb_login",

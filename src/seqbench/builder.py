@@ -52,6 +52,7 @@ def build(cfg: DictConfig, run_dir: Path, resume: str | None = None):
     from is checked against the task before the trainer exists (one line, nothing logged)."""
     import lightning as L
 
+    from seqbench.callbacks.atomic_checkpoint import AtomicCheckpointIO
     from seqbench.callbacks.recorder import RunRecorder
 
     datamodule = instantiate(cfg.data)
@@ -85,6 +86,7 @@ def build(cfg: DictConfig, run_dir: Path, resume: str | None = None):
         callbacks=[*callbacks, recorder],
         logger=loggers or False,
         default_root_dir=str(run_dir),
+        plugins=[AtomicCheckpointIO()],  # a full disk never truncates the last checkpoint
     )
     return datamodule, task, trainer, recorder
 

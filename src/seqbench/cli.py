@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from seqbench import storage
 from seqbench.errors import SeqbenchError
 
 RAW_DIR = Path(os.environ.get("SEQBENCH_RAW_DIR", "data/raw"))
@@ -40,8 +41,7 @@ def _fetch(args: argparse.Namespace) -> int:
         )
         return 1
     if set(names) >= set(fetch.read_pins(args.root)) and fetch.read_pins(args.root):
-        status = fetch.dvc_status(args.root)
-        print("data.dvc: clean" if not status else f"data.dvc: {status}")
+        print(fetch.status_line(fetch.dvc_status(args.root)))
     return 0
 
 
@@ -244,14 +244,14 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except SeqbenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (SeqbenchError, OSError) as error:  # OSError: a full disk, a denied folder
+        problem = storage.explain(error) if isinstance(error, OSError) else error
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        return getattr(problem, "code", 2)
     except KeyboardInterrupt:
-        print(
-            "error: interrupted; earlier snapshots are intact, run the command again",
-            file=sys.stderr,
-        )
+        print("error: interrupted; earlier files are intact, run it again", file=sys.stderr)
         return 130
 
 

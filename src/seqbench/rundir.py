@@ -12,12 +12,12 @@ together). One module names them so a renamed file cannot leave a reader behind.
 """
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from seqbench import atomic
 from seqbench.errors import ConfigError
 
 METRICS = "metrics.json"
@@ -98,25 +98,10 @@ def read_metrics(run: Path) -> dict:
     return read_json(Path(run) / METRICS)
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write a file atomically: a reader (DVC, the report, a resume) sees the old file or
-    the new one, never half of one, even when the process dies or the disk fills up while
-    writing; no temporary file is left behind."""
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    try:
-        with partial.open("w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
 def write_metrics(run: Path, results: dict) -> None:
-    """Write metrics.json atomically (see :func:`write_text`)."""
-    write_text(Path(run) / METRICS, json.dumps(results, indent=2, sort_keys=True) + "\n")
+    """Write metrics.json atomically (see seqbench.atomic): a reader (DVC, the report) sees
+    the old file or the new one, never half of one, and a failure leaves no partial file."""
+    atomic.write_text(Path(run) / METRICS, json.dumps(results, indent=2, sort_keys=True) + "\n")
 
 
 def write_record(run: Path, files: dict[str, object]) -> None:
@@ -126,7 +111,7 @@ def write_record(run: Path, files: dict[str, object]) -> None:
     folder = Path(run) / HYDRA
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
-        write_text(folder / name, OmegaConf.to_yaml(OmegaConf.create(content)))
+        atomic.write_text(folder / name, OmegaConf.to_yaml(OmegaConf.create(content)))
 
 
 def holds_run(run: Path) -> bool:

@@ -18,7 +18,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from seqbench import rundir
+from seqbench import atomic, rundir
 from seqbench.redaction import scrub_all
 
 JOB_ARGS = "SEQBENCH_JOB_ARGS"
@@ -66,7 +66,7 @@ class SweepSummary(Callback):
         path = Path(config.hydra.sweep.dir) / "multirun.yaml"
         saved = rundir.read_config_file(path, resolve=False) if path.is_file() else None
         if saved is not None and (clean := scrub_all(saved)) != saved:
-            rundir.write_text(path, OmegaConf.to_yaml(OmegaConf.create(clean)))
+            atomic.write_text(path, OmegaConf.to_yaml(OmegaConf.create(clean)))
 
     def on_multirun_end(self, config: DictConfig, **kwargs: object) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)

@@ -3,12 +3,13 @@ and wall-clock time (curves.csv), and training throughput for metrics.json (also
 per step as ``train/tokens_per_s``: the one place a step is timed)."""
 
 import csv
+import io
 import time
 from pathlib import Path
 
 import lightning as L
 
-from seqbench import rundir
+from seqbench import atomic, rundir
 
 
 class RunRecorder(L.Callback):
@@ -48,10 +49,11 @@ class RunRecorder(L.Callback):
     def write_curves(self) -> None:
         """Always written (a header at least), so a pipeline can declare it as an output."""
         columns = list(dict.fromkeys(["step", "time_s", *(k for row in self.rows for k in row)]))
-        with (self.run_dir / rundir.CURVES).open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(self.rows)
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(self.rows)
+        atomic.write_text(self.run_dir / rundir.CURVES, text.getvalue())
 
     @property
     def throughput(self) -> float:

@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from seqbench.data import snapshot
 from seqbench.data.batches import EpochSampler, SubsetSampler, as_batch
-from seqbench.errors import ConfigError
+from seqbench.errors import ConfigError, DataError
 
 SPLITS = ("train", "validation", "test")
 
@@ -30,6 +30,16 @@ def check_windows(key: str, length: int, stride: int | None, overlap: int = 1) -
     stride = max(1, length // overlap) if stride is None else stride
     check_range("data.stride", stride, 1)
     return stride
+
+
+def check_splits(name: str, raw_dir: Path, splits: DatasetDict) -> None:
+    """Refuse a snapshot without the three splits or with an empty one: training, validation
+    and testing each need data, and an empty split only fails later, deep in a library."""
+    fix = f"rebuild it with `seqbench fetch {name}` or choose another dataset"
+    if missing := [split for split in SPLITS if split not in splits]:
+        raise DataError(f"dataset {name!r} ({raw_dir / name}) has no {missing[0]} split; {fix}")
+    if empty := [split for split in SPLITS if len(splits[split]) == 0]:
+        raise DataError(f"dataset {name!r} ({raw_dir / name}) has an empty {empty[0]} split; {fix}")
 
 
 class SnapshotDataModule(L.LightningDataModule):
@@ -66,7 +76,14 @@ class SnapshotDataModule(L.LightningDataModule):
                 f"dataset {self.name!r} is {self.provenance.get('kind')!r} data but "
                 f"{type(self).__name__} reads {self.kind!r} data; pick the matching data config"
             )
+        check_splits(self.name, self.raw_dir, splits)
         datasets = self.build(splits)
+        for split, data in datasets.items():
+            if len(data) == 0:
+                raise ConfigError(
+                    f"dataset {self.name!r}: no example fits in its {split} split with these "
+                    "settings (window, seq_len or stride too long); choose shorter ones"
+                )
         examples = len(datasets["train"])
         if self.batch_size > examples:  # refused here: only the built windows know the count
             raise ConfigError(

@@ -10,24 +10,39 @@ import datasets
 import yaml
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from seqbench.data import registry, snapshot
+from seqbench import atomic
+from seqbench.data import pins, registry, snapshot
 from seqbench.errors import DataError
 
-PIN_FILE = "data.dvc"
+PIN_FILE = pins.PIN_FILE
 
 
 def read_pins(root: Path) -> dict[str, str]:
     """Per-dataset content hashes recorded in data.dvc (empty when nothing is pinned)."""
-    pin = root / PIN_FILE
-    if not pin.is_file():
-        return {}
-    meta = (yaml.safe_load(pin.read_text()) or {}).get("meta") or {}
-    return dict(meta.get("datasets") or {})
+    return pins.read_pins(root)
+
+
+def check_destination(raw_dir: Path, names: list[str]) -> None:
+    """Refuse, before any work, a raw folder that is a file (or below one) and a dataset
+    path that is a file: fetching would fail half-way, or replace what is there."""
+    for folder in (raw_dir, *raw_dir.parents):
+        if folder.exists() and not folder.is_dir():
+            raise DataError(
+                f"the raw data folder {raw_dir} cannot be made: {folder} is a file; "
+                "choose another folder (--raw-dir) or move the file away"
+            )
+    for name in names:
+        if (raw_dir / name).exists() and not (raw_dir / name).is_dir():
+            raise DataError(
+                f"{raw_dir / name} is a file, not a dataset folder; move it away, then run "
+                f"`seqbench fetch {name}` again"
+            )
 
 
 def fetch(names: list[str], raw_dir: Path) -> dict[str, dict]:
     """Build and write each dataset with a progress display; returns their provenance."""
     specs = [registry.get(name) for name in names]  # unknown names fail before any work
+    check_destination(raw_dir, [spec.name for spec in specs])
     raw_dir.mkdir(parents=True, exist_ok=True)
     datasets.disable_progress_bars()  # one rich display instead of one bar per split
     written = {}
@@ -55,14 +70,20 @@ def compare_with_pins(written: dict[str, dict], root: Path) -> list[str]:
     ]
 
 
-def dvc_status(root: Path) -> dict:
-    """`dvc status data.dvc`: empty when data/raw matches the pinned snapshot byte for byte
-    and is in the DVC cache. A rebuilt snapshot that matches the pin but is not cached yet
-    (a fresh clone) is committed to the cache, so `dvc status` and `dvc push` work."""
+def dvc_status(root: Path) -> dict | None:
+    """`dvc status data.dvc` (None outside a DVC repository): empty when data/raw matches
+    the pinned snapshot byte for byte and is in the DVC cache. A rebuilt snapshot that
+    matches the pin but is not cached yet (a fresh clone) is committed to the
+    cache, so `dvc status` and `dvc push` work."""
+    from dvc.exceptions import NotDvcRepoError
     from dvc.repo import Repo
 
     target = str(root / PIN_FILE)
-    with Repo(str(root)) as repo:
+    try:
+        repo = Repo(str(root))
+    except NotDvcRepoError:
+        return None
+    with repo:
         status = repo.status(targets=[target])
         changes = [c for entry in status.values() for c in entry]
         if changes == [{"changed outs": {"data/raw": "not in cache"}}]:
@@ -71,21 +92,38 @@ def dvc_status(root: Path) -> dict:
     return status
 
 
+def status_line(status: dict | None) -> str:
+    """What `seqbench fetch` says about data.dvc after a fetch that matches the pins."""
+    if status is None:
+        return "data.dvc: matches the pins (no DVC repository here to check it with)"
+    return "data.dvc: clean" if not status else f"data.dvc: {status}"
+
+
 def pin(raw_dir: Path, root: Path) -> None:
     """Record data/raw in data.dvc (`dvc commit`, which also fills the DVC cache for
-    `dvc push`) with each dataset's content hash in its meta."""
+    `dvc push`) with each dataset's content hash in its meta. Refused, with data.dvc left as
+    it was, outside a DVC repository or for a raw folder outside the project."""
+    from dvc.exceptions import NotDvcRepoError
     from dvc.repo import Repo
 
     datasets = {}
     for folder in sorted(p for p in raw_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        datasets[folder.name] = snapshot.verify(folder.name, raw_dir)["content_hash"]
+        datasets[folder.name] = snapshot.verify(folder.name, raw_dir, pinned=False)["content_hash"]
     if not datasets:
         raise DataError(f"nothing to pin in {raw_dir}; run `seqbench fetch` first")
-    pin_file = root / PIN_FILE
+    if not raw_dir.resolve().is_relative_to(root.resolve()):
+        raise DataError(f"{raw_dir} is outside the project {root}; pin a folder inside it")
     out = raw_dir.resolve().relative_to(root.resolve()).as_posix()
-    pin_file.write_text(yaml.safe_dump({"outs": [{"path": out}]}, sort_keys=False))
-    with Repo(str(root)) as repo:
+    try:
+        repo = Repo(str(root))
+    except NotDvcRepoError as error:
+        raise DataError(
+            f"{root.resolve()} is not a DVC repository; run `dvc init` there, then pin again"
+        ) from error
+    pin_file = root / PIN_FILE
+    atomic.write_text(pin_file, yaml.safe_dump({"outs": [{"path": out}]}, sort_keys=False))
+    with repo:
         repo.commit(str(pin_file), force=True)
     content = yaml.safe_load(pin_file.read_text())
     content["meta"] = {"datasets": datasets}
-    pin_file.write_text(yaml.safe_dump(content, sort_keys=False))
+    atomic.write_text(pin_file, yaml.safe_dump(content, sort_keys=False))

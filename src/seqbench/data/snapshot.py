@@ -6,11 +6,14 @@ it is read, so a tampered or half-written snapshot is named and refused instead 
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
 from datasets import DatasetDict, load_from_disk
 
+from seqbench import atomic
+from seqbench.data import pins
 from seqbench.data.sources import Built
 from seqbench.errors import DataError
 
@@ -26,11 +29,19 @@ def file_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _raise(error: OSError) -> None:
+    raise error
+
+
 def file_hashes(folder: Path) -> dict[str, str]:
-    """md5 of every file under ``folder`` except provenance.json, by relative path."""
+    """md5 of every file under ``folder`` except provenance.json, by relative path. A folder
+    that cannot be listed raises (PermissionError) instead of reading as missing files."""
+    found = []
+    for parent, _, names in os.walk(folder, onerror=_raise):
+        found += [Path(parent) / name for name in names]
     return {
         path.relative_to(folder).as_posix(): file_md5(path)
-        for path in sorted(folder.rglob("*"))
+        for path in sorted(found)
         if path.is_file() and path.name != PROVENANCE
     }
 
@@ -45,13 +56,23 @@ def text_vocab(splits: DatasetDict) -> list[str]:
 
 
 def write(name: str, kind: str, summary: str, built: Built, raw_dir: Path) -> dict:
-    """Write the snapshot to a temporary folder, then swap it in: an interrupted fetch
-    leaves the previous snapshot intact."""
+    """Write the snapshot to a temporary folder, then swap it in: an interrupted or failed
+    fetch (a full disk) leaves the previous snapshot intact and no temporary folder."""
     final, staging = raw_dir / name, raw_dir / f".{name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
+    try:
+        provenance = _stage(name, kind, summary, built, staging)
+        _swap(staging, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return provenance
+
+
+def _stage(name: str, kind: str, summary: str, built: Built, staging: Path) -> dict:
     built.splits.save_to_disk(str(staging))
     if kind == "text":
-        (staging / VOCAB).write_text(json.dumps(text_vocab(built.splits), ensure_ascii=False))
+        vocab = json.dumps(text_vocab(built.splits), ensure_ascii=False)
+        atomic.write_text(staging / VOCAB, vocab)
     files = file_hashes(staging)
     provenance = {
         "name": name,
@@ -65,10 +86,29 @@ def write(name: str, kind: str, summary: str, built: Built, raw_dir: Path) -> di
         "content_hash": content_hash(files),
         "files": files,
     }
-    (staging / PROVENANCE).write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n")
-    shutil.rmtree(final, ignore_errors=True)
-    staging.rename(final)
+    text = json.dumps(provenance, indent=2, sort_keys=True) + "\n"
+    atomic.write_text(staging / PROVENANCE, text)
     return provenance
+
+
+def _swap(staging: Path, final: Path) -> None:
+    """Put the new snapshot in place; the old one is set aside first and only removed once
+    the new one is there, so a failure between the two renames loses neither."""
+    old = final.with_name(f".{final.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.is_dir():
+        final.rename(old)
+    try:
+        staging.rename(final)
+    except OSError:
+        if old.is_dir() and not final.exists():
+            old.rename(final)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+REQUIRED = ("name", "kind", "source", "split_rule", "licence", "rows", "content_hash", "files")
+KIND_REQUIRED = {"adding": ("length",), "copy": ("length",)}  # what their DataModule reads
 
 
 def missing_message(name: str, raw_dir: Path) -> str:
@@ -78,33 +118,77 @@ def missing_message(name: str, raw_dir: Path) -> str:
     )
 
 
-def verify(name: str, raw_dir: Path) -> dict:
-    """The snapshot's provenance, after checking every file against it."""
+def read_provenance(name: str, raw_dir: Path) -> dict:
+    """provenance.json as written by :func:`write`, every key present, else one line."""
     folder = raw_dir / name
+    if folder.exists() and not folder.is_dir():
+        raise DataError(
+            f"{folder} is a file, not a dataset folder; move it away, then run "
+            f"`seqbench fetch {name}`"
+        )
     if not (folder / PROVENANCE).is_file():
         raise DataError(missing_message(name, raw_dir))
+    rebuild = f"rebuild it with `seqbench fetch {name}`"
     try:
         provenance = json.loads((folder / PROVENANCE).read_text())
-        recorded = provenance["files"]
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise DataError(
-            f"{folder / PROVENANCE} is corrupt ({error}); rebuild it with `seqbench fetch {name}`"
-        ) from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DataError(f"{folder / PROVENANCE} is corrupt ({error}); {rebuild}") from error
+    if not isinstance(provenance, dict) or not isinstance(provenance.get("files", {}), dict):
+        raise DataError(f"{folder / PROVENANCE} is corrupt (not a snapshot record); {rebuild}")
+    required = REQUIRED + KIND_REQUIRED.get(provenance.get("kind"), ())
+    if missing := [key for key in required if key not in provenance]:
+        raise DataError(f"{folder / PROVENANCE} lacks {', '.join(missing)}; {rebuild}")
+    return provenance
+
+
+def verify(name: str, raw_dir: Path, pinned: bool = True) -> dict:
+    """The snapshot's provenance, after checking every file against it and the content hash,
+    recomputed from the files, against provenance.json and (``pinned``) against the pin in
+    the data.dvc that pins ``raw_dir``: a file changed together with its md5 in
+    provenance.json is still caught. The returned content_hash is the recomputed one."""
+    folder = raw_dir / name
+    provenance = read_provenance(name, raw_dir)
+    recorded = provenance["files"]
     actual = file_hashes(folder)
     changed = sorted(p for p in recorded.keys() | actual.keys() if recorded.get(p) != actual.get(p))
+    restore = f"Restore it with `seqbench fetch {name}` or `dvc checkout data.dvc`"
     if changed:
         raise DataError(
             f"snapshot {folder} was modified since it was built ({', '.join(changed[:3])}"
             f"{' ...' if len(changed) > 3 else ''} differ from provenance.json); not using it. "
-            f"Restore it with `seqbench fetch {name}` or `dvc checkout data.dvc`"
+            f"{restore}"
         )
-    return provenance
+    computed = content_hash(actual)
+    if computed != provenance["content_hash"]:
+        raise DataError(
+            f"snapshot {folder}: its files hash to {computed} but provenance.json says "
+            f"{provenance['content_hash']}; not using it. {restore}"
+        )
+    pin_file, pinned_hashes = pins.pins_for(raw_dir) if pinned else (None, {})
+    if name in pinned_hashes and pinned_hashes[name] != computed:
+        raise DataError(
+            f"dataset {name!r} in {folder} hashes to {computed} but {pin_file} pins "
+            f"{pinned_hashes[name]}; not using it. Restore the pinned data with `dvc pull` or "
+            f"`seqbench fetch {name}`, or adopt it with `seqbench fetch --pin` and commit data.dvc"
+        )
+    return provenance | {"content_hash": computed}
 
 
 def load(name: str, raw_dir: Path) -> tuple[DatasetDict, dict]:
-    """The verified DatasetDict (memory-mapped Arrow) and its provenance."""
+    """The verified DatasetDict (memory-mapped Arrow) and its provenance; a split recorded
+    as empty, or files the loader cannot read, are refused in one line."""
     provenance = verify(name, raw_dir)
-    return load_from_disk(str(raw_dir / name)), provenance
+    fix = f"rebuild it with `seqbench fetch {name}` or choose another dataset"
+    rows = provenance["rows"] if isinstance(provenance["rows"], dict) else {}
+    if empty := [split for split, count in rows.items() if count == 0]:
+        raise DataError(f"dataset {name!r} ({raw_dir / name}) has an empty {empty[0]} split; {fix}")
+    try:
+        return load_from_disk(str(raw_dir / name)), provenance
+    except Exception as error:  # the loader's own errors say nothing a user can act on
+        raise DataError(
+            f"dataset {name!r} ({raw_dir / name}) cannot be loaded ({type(error).__name__}: "
+            f"{str(error).splitlines()[0] if str(error) else ''}); {fix}"
+        ) from error
 
 
 def load_vocab(name: str, raw_dir: Path) -> list[str]:
@@ -113,6 +197,12 @@ def load_vocab(name: str, raw_dir: Path) -> list[str]:
 
 def describe(raw_dir: Path) -> dict[str, dict]:
     """Size, splits, source and hash of every verified snapshot under ``raw_dir``."""
+    if not raw_dir.is_dir():
+        state = "is a file" if raw_dir.exists() else "does not exist"
+        raise DataError(
+            f"{raw_dir} {state}; give the raw data folder (default data/raw, filled by "
+            "`seqbench fetch`)"
+        )
     summary = {}
     for folder in sorted(p for p in raw_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
         provenance = verify(folder.name, raw_dir)

@@ -3,6 +3,7 @@
 import datetime
 from pathlib import Path
 
+from seqbench import atomic
 from seqbench.errors import SeqbenchError
 from seqbench.report import lessons, lessons_text
 from seqbench.report.collect import find_runs, summarise
@@ -16,10 +17,8 @@ HTML_NAME, MARKDOWN_NAME = "comparison.html", "comparison.md"
 
 
 def _write(path: Path, text: str) -> None:
-    """Write beside the target, then rename: a reader never sees half a report."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    """A reader never sees half a report, and a full disk leaves no partial file."""
+    atomic.write_text(path, text)
 
 
 def headline(results: list[DatasetResult]) -> list[dict]:

@@ -73,6 +73,8 @@ def provenance_rows(provenance: dict | None) -> list[tuple[str, str]]:
     """(field, value) pairs: source, revision, content hash, split rule, rows, licence."""
     if not provenance:
         return [("provenance", "not found: no provenance.json for this dataset in the raw dir")]
+    if provenance.get("problem"):
+        return [("provenance", f"does not verify: {provenance['problem']}")]
     source = provenance.get("source") or {}
     where = source.get("repo") or source.get("package") or source.get("task") or "?"
     rows = provenance.get("rows") or {}
