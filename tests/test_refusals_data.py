@@ -422,19 +422,11 @@ DENIED = [
         prepare=chmod("data/raw/copy", 0),
         writes=True,
     ),
-    pytest.param(
-        Case(
-            "train-runs-folder-not-writable",
-            ARGV["watch"],
-            "permission denied",
-            prepare=chmod("runs", 0o555),
-        ),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="Hydra creates the run folder (and its log) before seqbench's code runs: "
-            "the check belongs in the pre-Hydra precheck (rundir.check_location)",
-        ),
-        id="train-runs-folder-not-writable",
+    Case(
+        "train-runs-folder-not-writable",
+        ARGV["watch"],
+        "permission denied",
+        prepare=chmod("runs", 0o555),
     ),
     Case(
         "describe-unreadable-snapshot",

@@ -97,7 +97,7 @@ def test_a_run_that_fails_before_its_first_step_is_recorded_and_can_be_retried(t
     metrics.json, and the same command with the data in place then simply runs."""
     (tmp_path / "data").mkdir()
     argv = (*TRAIN, "data=copy", "model=gru", "budget=smoke", "data.batch_size=8")
-    failed = seqbench(tmp_path, *argv)
+    failed = seqbench(tmp_path, *argv, timeout=300)
     assert failed.returncode == 2
     (line,) = [line for line in failed.stderr.splitlines() if line.strip()]
     assert "no data at" in line and "seqbench fetch copy" in line
@@ -105,6 +105,6 @@ def test_a_run_that_fails_before_its_first_step_is_recorded_and_can_be_retried(t
     recorded = json.loads((run / "metrics.json").read_text())
     assert recorded["status"] == "failed" and "seqbench fetch copy" in recorded["reason"]
     (tmp_path / "data" / "raw").symlink_to(raw_dir)
-    retried = seqbench(tmp_path, *argv)
+    retried = seqbench(tmp_path, *argv, timeout=300)
     assert retried.returncode == 0, retried.stderr[-3000:]
     assert json.loads((run / "metrics.json").read_text())["status"] == "finished"

@@ -12,12 +12,14 @@ together). One module names them so a renamed file cannot leave a reader behind.
 """
 
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from seqbench import atomic
+from seqbench import atomic, storage
 from seqbench.errors import ConfigError
 
 METRICS = "metrics.json"
@@ -128,8 +130,8 @@ def holds_run(run: Path) -> bool:
 
 def check_location(run: Path, raw_dirs: list[Path]) -> None:
     """Refuse a run directory that cannot be one, before anything is written: a file (or
-    below one), a name the file system refuses, or a folder inside a data snapshot (its
-    files would invalidate the snapshot's checksums)."""
+    below one), a name the file system refuses, a folder this user may not write, or a
+    folder inside a data snapshot (its files would invalidate the snapshot's checksums)."""
     run = Path(run)
     where = f"paths.run_dir={run}"
     if len(str(run.resolve())) >= 4000 or any(len(part.encode()) > 255 for part in run.parts):
@@ -137,6 +139,12 @@ def check_location(run: Path, raw_dirs: list[Path]) -> None:
     for folder in (run, *run.parents):
         if folder.exists() and not folder.is_dir():
             raise ConfigError(f"{where}: {folder} is a file, not a folder; choose another")
+    existing = next(folder for folder in (run, *run.parents) if folder.exists())
+    try:  # a folder it may not write (Hydra would fail there with a traceback)
+        os.rmdir(tempfile.mkdtemp(prefix=".seqbench-probe-", dir=existing))
+    except OSError as error:  # named by the folder, not by the probe's random name
+        unnamed = OSError(error.errno, error.strerror)
+        raise storage.explain(unnamed, existing, "run the same command again") from None
     resolved = run.resolve()
     for raw in raw_dirs:
         raw = Path(raw).resolve()
