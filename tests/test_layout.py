@@ -26,6 +26,7 @@ LAYERS = {
     "train": 4,
     "builder": 4,
     "sweep": 4,
+    "slurm": 4,
     "params": 4,
     "report": 5,
     "cli": 6,

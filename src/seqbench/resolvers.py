@@ -18,8 +18,22 @@ def output_dir_or(default: str) -> str:
     return default
 
 
+def slurm_gpus(accelerator: str, devices: object) -> int | None:
+    """GPUs per node for a SLURM job: one per device, and no GPU request at all (not even
+    ``--gpus-per-node=0``, which a partition without GPUs may refuse) for a CPU trainer."""
+    if accelerator == "cpu":
+        return None
+    if isinstance(devices, int):
+        return devices
+    if isinstance(devices, list | tuple) or hasattr(devices, "__len__"):
+        return len(devices)
+    raise ValueError(f"trainer.devices={devices}: set hydra.launcher.gpus_per_node=N")
+
+
 # `${lower:${task.clip_gradients}}` writes a flag as DVC writes it in a path (true, not True),
 # so a run directory named by Hydra is the one a dvc.yaml matrix stage expects
 OmegaConf.register_new_resolver("lower", lambda value: str(value).lower(), replace=True)
 # paths.run_dir: ${output_dir_or:...} makes paths.run_dir and hydra.run.dir one knob
 OmegaConf.register_new_resolver("output_dir_or", output_dir_or, replace=True)
+# conf/hydra/launcher/slurm.yaml: gpus_per_node follows the trainer
+OmegaConf.register_new_resolver("slurm_gpus", slurm_gpus, replace=True)
