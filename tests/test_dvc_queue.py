@@ -21,6 +21,7 @@ def dvc(clone: Path, *args: str, timeout: float = 120) -> str:
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "WANDB_MODE": "offline",
         "OMP_NUM_THREADS": "1",  # two workers on two cores
+        "DVC_NO_ANALYTICS": "1",
     }
     result = subprocess.run(
         ["dvc", *args], cwd=clone, env=env, capture_output=True, text=True, timeout=timeout
