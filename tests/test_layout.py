@@ -34,6 +34,7 @@ LAYERS = {
     "precheck": 4,
     "builder": 4,
     "sweep": 4,
+    "slurm": 4,
     "params": 4,
     "report": 5,
     "cli": 6,

@@ -156,3 +156,44 @@ def test_parallel_jobs_into_named_run_dirs_are_summarised_from_there(tmp_path, r
             (tmp_path / "runs" / "watch" / model / "0" / "metrics.json").read_text()
         )
         assert metrics["status"] == "finished" and metrics["model"] == model
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_torchrun_over_two_nodes_matches_two_processes_on_one(tmp_path, raw_dir):
+    """The README's multi-node command with two "nodes" on 127.0.0.1 (one process each)
+    trains one run, ending exactly as --nproc_per_node 2 on one node."""
+    torchrun = str(Path(sys.executable).with_name("torchrun"))
+    common = (*TINY, "trainer=ddp_sim", "model=gru", "logger=csv", f"paths.raw_dir={raw_dir}")
+    port = free_port()
+
+    def node(rank: int) -> subprocess.Popen:
+        return subprocess.Popen(
+            [torchrun, "--nnodes", "2", "--node_rank", str(rank), "--nproc_per_node", "1",
+             "--master_addr", "127.0.0.1", "--master_port", str(port),
+             "-m", "seqbench.train", *common, "trainer.devices=1", "trainer.num_nodes=2",
+             f"paths.root_dir={tmp_path / 'two-nodes'}"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=os.environ | {"WANDB_MODE": "offline"},
+        )  # fmt: skip
+
+    nodes = [node(0), node(1)]
+    outputs = [node.communicate(timeout=600)[0] for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], outputs[0][-3000:] + outputs[1][-3000:]
+    assert "GLOBAL_RANK: 1, MEMBER: 2/2" in outputs[1]
+    run([torchrun, "--nnodes", "1", "--nproc_per_node", "2", "--master_port", str(free_port()),
+         "-m", "seqbench.train", *common, f"paths.root_dir={tmp_path / 'one-node'}"])  # fmt: skip
+    two, one = (
+        json.loads((tmp_path / root / "runs/watch/gru/0/metrics.json").read_text())
+        for root in ("two-nodes", "one-node")
+    )
+    assert two["status"] == one["status"] == "finished" and two["devices"] == one["devices"] == 2
+    assert two["val"] == one["val"] and two["test"] == one["test"]
+    assert two["best_val"] == one["best_val"] and two["steps"] == one["steps"]

@@ -172,6 +172,24 @@ def test_slurm_launcher_config_composes():
 
 
 @pytest.mark.parametrize(
+    ("trainer", "tasks", "gpus", "nodes"),
+    [
+        (["trainer=cpu"], 1, None, 1),  # no GPU request at all: sbatch refuses gres on CPUs
+        (["trainer=ddp_sim"], 2, None, 1),
+        (["trainer=ddp_sim", "trainer.devices=1", "trainer.num_nodes=2"], 1, None, 2),
+        (["trainer=gpu"], 1, 1, 1),
+        (["trainer=ddp", "trainer.devices=[0,1]", "trainer.num_nodes=3"], 2, 2, 3),
+    ],
+)
+def test_slurm_requests_follow_the_trainer(trainer, tasks, gpus, nodes):
+    with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
+        cfg = compose("train", ["hydra/launcher=slurm", *trainer], return_hydra_config=True)
+    launcher = cfg.hydra.launcher
+    assert (launcher.tasks_per_node, launcher.gpus_per_node, launcher.nodes) == (tasks, gpus, nodes)
+    assert launcher.cpus_per_task == 1 and launcher.mem_per_cpu == "2G"
+
+
+@pytest.mark.parametrize(
     ("override", "message"),
     [
         ("hydra/launcher=nope", "unknown hydra/launcher 'nope'"),

@@ -31,8 +31,10 @@ from seqbench.storage import explain as explain_storage
 
 
 def is_child_rank() -> bool:
-    """True in the processes DDP launches besides rank 0 (they must not re-check or write)."""
-    return int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("RANK", "0")) > 0
+    """True in the processes DDP launches besides rank 0 (they must not re-check or write),
+    and in SLURM's tasks besides the first (srun starts the ranks, see seqbench.slurm)."""
+    ranks = ("LOCAL_RANK", "RANK", "SLURM_PROCID")
+    return any(int(os.environ.get(name, "0")) > 0 for name in ranks)
 
 
 def scalar_metrics(metrics: dict, prefix: str) -> dict[str, float]:
