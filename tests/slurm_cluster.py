@@ -16,6 +16,9 @@ import time
 from pathlib import Path
 
 DAEMONS = ("munged", "slurmctld", "slurmd")
+# Debian installs the daemons in /usr/sbin, which a non-login shell's PATH (a CI runner's,
+# say) may lack: look there too, rather than skip a cluster that is installed
+SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 
 CONF = """\
 ClusterName=seqbench
@@ -51,7 +54,7 @@ PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
 def missing_programs() -> list[str]:
     """The daemons and clients a cluster needs that this machine lacks."""
     needed = (*DAEMONS, "sbatch", "squeue", "sinfo", "scontrol", "scancel")
-    return [name for name in needed if shutil.which(name) is None]
+    return [name for name in needed if shutil.which(name, path=SEARCH_PATH) is None]
 
 
 def free_port() -> int:
@@ -85,7 +88,7 @@ class Cluster:
         self.cpus, self.memory_mb = cpus, memory_mb
         self.conf = self.root / "slurm.conf"
         self.munge_socket = self.root / "munge" / "munge.socket"
-        self.env = os.environ | {"SLURM_CONF": str(self.conf)}
+        self.env = os.environ | {"SLURM_CONF": str(self.conf), "PATH": SEARCH_PATH}
         self.pids: dict[str, int] = {}
 
     def __enter__(self) -> "Cluster":
