@@ -28,7 +28,6 @@ from seqbench.errors import ConfigError
 
 HYDRA_KEYS = ("_target_", "_partial_", "_convert_", "_recursive_", "_args_")
 DROPPED = {"model": ("name",)}  # read by seqbench itself, not passed to the constructor
-_warned: set[str] = set()  # a process checks its config twice (before Hydra, in the job)
 
 
 def command_line() -> list[str]:
@@ -132,9 +131,6 @@ def check_added(cfg: DictConfig, overrides: list[str] | None = None) -> None:
             )
         if int(os.environ.get("LOCAL_RANK", "0")) or int(os.environ.get("RANK", "0")):
             continue  # DDP's other ranks: rank 0 has said it
-        if key in _warned:
-            continue
-        _warned.add(key)
         print(
             f"warning: +{key} is read by nothing in seqbench (closest known key: "
             f"{closest(key, known_keys(cfg, set(added)))}); the run goes on without it",

@@ -12,6 +12,13 @@ from omegaconf import open_dict
 from seqbench import config, rundir
 from seqbench.errors import ConfigError
 
+_passed = False  # this process's config was checked here: the job need not check it again
+
+
+def passed() -> bool:
+    """Whether :func:`precheck` checked this process's run (a single run, not a sweep)."""
+    return _passed
+
 
 def precheck(argv: list[str], child_rank: bool) -> None:
     """Compose once with the Compose API and check everything a run can be refused for
@@ -40,3 +47,5 @@ def precheck(argv: list[str], child_rank: bool) -> None:
             from seqbench.tasks.checkpoint import check_readable
 
             check_readable(resume)
+    global _passed
+    _passed = True

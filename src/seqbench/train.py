@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from seqbench import config, rundir
 from seqbench.builder import build, configure_backend
 from seqbench.errors import Interrupted, SeqbenchError
-from seqbench.precheck import precheck
+from seqbench.precheck import passed, precheck
 from seqbench.record import record_config
 from seqbench.redaction import scrub, scrub_all, scrubbed_argv
 from seqbench.storage import StorageError
@@ -162,7 +162,8 @@ def finish(run: Run, environment: set[str]) -> None:
 
 def train(cfg: DictConfig) -> float:
     """One run; returns the best value of the task's monitored metric (for sweepers)."""
-    config.validate(cfg)
+    if not passed():  # a sweep's job, or train() called directly: precheck did not run
+        config.validate(cfg)
     run_dir, resume = claim_run_dir(cfg)
     show_config(cfg)
     environment = set(os.environ)  # restored by finish()
