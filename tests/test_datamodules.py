@@ -17,7 +17,7 @@ def test_char_windows_shift_by_one_and_stay_inside_their_split(raw_dir):
     assert x.shape == y.shape == (8, 64) and x.dtype == torch.long
     assert torch.equal(x[:, 1:], y[:, :-1])
     for windows in dm.datasets.values():
-        assert windows.starts[-1] + 64 + 1 <= len(windows.ids)
+        assert (len(windows) - 1) * windows.stride + 64 + 1 <= len(windows.ids)
     assert dm.vocab_size == len(dm.vocab) + 1 < 100
     text = decode(dm.datasets["train"].ids[:200].tolist(), dm.vocab)
     assert ":\n" in text  # SPEAKER: then the line

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from refusals import TRAIN, Case, check, seqbench
 
-from seqbench.data import snapshot
+from seqbench.data import snapshot, tokens
 from seqbench.errors import DataError
 
 ARGV = {  # a new run per dataset (copy/gru/0 is the template's finished run)
@@ -56,9 +56,9 @@ def rebuild(name, change, hash_too=True, unpin=False, rows=True):
         folder, staging = raw(project, name), raw(project, f".{name}.new")
         changed = change(load_from_disk(str(folder)))
         changed.save_to_disk(str(staging))
-        for extra in (snapshot.VOCAB,):
-            if (folder / extra).exists():
-                shutil.copy(folder / extra, staging / extra)
+        if (folder / snapshot.VOCAB).exists():  # a text snapshot: its vocab and token ids
+            shutil.copy(folder / snapshot.VOCAB, staging / snapshot.VOCAB)
+            shutil.copytree(folder / tokens.IDS, staging / tokens.IDS)
         provenance = json.loads((folder / snapshot.PROVENANCE).read_text())
         provenance["files"] = snapshot.file_hashes(staging)
         if rows:

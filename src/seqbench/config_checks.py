@@ -132,6 +132,8 @@ def data_options(cfg: DictConfig) -> None:
             integer(cfg, f"data.{key}", low, allow_none=optional)
     if has(cfg, "data.task"):
         choice(cfg, "data.task", SYNTHETIC_TASKS)
+    if has(cfg, "data.vocab"):
+        choice(cfg, "data.vocab", ("char", "byte"))
 
 
 def optimizer_options(cfg: DictConfig) -> None:

@@ -30,18 +30,21 @@ class _Gather(Dataset):
 
 
 class TokenWindows(_Gather):
-    """Windows of ``seq_len`` token ids with next-token targets, ``stride`` apart."""
+    """Windows of ``seq_len`` token ids with next-token targets, ``stride`` apart. Window i
+    starts at ``i * stride``: no table of starts, so a memory-mapped corpus of any size costs
+    nothing until a batch reads its windows."""
 
     def __init__(self, ids: np.ndarray, seq_len: int, stride: int) -> None:
-        self.ids = ids
-        self.starts = np.arange(0, len(ids) - seq_len, stride)
+        self.ids, self.stride = ids, stride
+        self.count = max(0, (len(ids) - seq_len - 1) // stride + 1)
         self.offsets = np.arange(seq_len + 1)
 
     def __len__(self) -> int:
-        return len(self.starts)
+        return self.count
 
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        window = torch.from_numpy(self.ids[self.starts[indices, None] + self.offsets]).long()
+        starts = np.asarray(indices, dtype=np.int64)[:, None] * self.stride
+        window = torch.from_numpy(self.ids[starts + self.offsets].astype(np.int64))
         return window[:, :-1], window[:, 1:]
 
 

@@ -1,7 +1,9 @@
-"""The on-disk raw snapshot: ``data/raw/<name>/`` = a DatasetDict + vocab + provenance.json.
+"""The on-disk raw snapshot: ``data/raw/<name>/`` = a DatasetDict + vocab + provenance.json,
+and for text the token ids (see :mod:`seqbench.data.tokens`).
 
 Every file's md5 is recorded in provenance.json when the snapshot is written and checked when
-it is read, so a tampered or half-written snapshot is named and refused instead of trained on.
+it is read, so a tampered or half-written snapshot is named and refused instead of trained on
+(an unchanged file's md5 is remembered between checks, see :mod:`seqbench.data.stamps`).
 """
 
 import hashlib
@@ -13,7 +15,7 @@ from pathlib import Path
 from datasets import DatasetDict, load_from_disk
 
 from seqbench import atomic
-from seqbench.data import pins
+from seqbench.data import pins, stamps, tokens
 from seqbench.data.sources import Built
 from seqbench.errors import DataError
 
@@ -33,26 +35,21 @@ def _raise(error: OSError) -> None:
     raise error
 
 
-def file_hashes(folder: Path) -> dict[str, str]:
-    """md5 of every file under ``folder`` except provenance.json, by relative path. A folder
-    that cannot be listed raises (PermissionError) instead of reading as missing files."""
+def file_hashes(folder: Path, remembered: bool = False) -> dict[str, str]:
+    """md5 of every file under ``folder`` except provenance.json, by relative path
+    (``remembered``: from the stamps where a file is unchanged). A folder that cannot be
+    listed raises (PermissionError) instead of reading as missing files."""
     found = []
     for parent, _, names in os.walk(folder, onerror=_raise):
         found += [Path(parent) / name for name in names]
-    return {
-        path.relative_to(folder).as_posix(): file_md5(path)
-        for path in sorted(found)
-        if path.is_file() and path.name != PROVENANCE
-    }
+    paths = [path for path in sorted(found) if path.is_file() and path.name != PROVENANCE]
+    if remembered:
+        return stamps.hashes(folder, paths, file_md5)
+    return {path.relative_to(folder).as_posix(): file_md5(path) for path in paths}
 
 
 def content_hash(files: dict[str, str]) -> str:
     return hashlib.md5(json.dumps(files, sort_keys=True).encode()).hexdigest()
-
-
-def text_vocab(splits: DatasetDict) -> list[str]:
-    """Characters of the train split, sorted: the vocabulary every text model shares."""
-    return sorted(set().union(*(set(text) for text in splits["train"]["text"])))
 
 
 def write(name: str, kind: str, summary: str, built: Built, raw_dir: Path) -> dict:
@@ -63,6 +60,7 @@ def write(name: str, kind: str, summary: str, built: Built, raw_dir: Path) -> di
     try:
         provenance = _stage(name, kind, summary, built, staging)
         _swap(staging, final)
+        stamps.record(final, provenance["files"])
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return provenance
@@ -71,7 +69,7 @@ def write(name: str, kind: str, summary: str, built: Built, raw_dir: Path) -> di
 def _stage(name: str, kind: str, summary: str, built: Built, staging: Path) -> dict:
     built.splits.save_to_disk(str(staging))
     if kind == "text":
-        vocab = json.dumps(text_vocab(built.splits), ensure_ascii=False)
+        vocab = json.dumps(tokens.write(built.splits, staging), ensure_ascii=False)
         atomic.write_text(staging / VOCAB, vocab)
     files = file_hashes(staging)
     provenance = {
@@ -149,7 +147,7 @@ def verify(name: str, raw_dir: Path, pinned: bool = True) -> dict:
     folder = raw_dir / name
     provenance = read_provenance(name, raw_dir)
     recorded = provenance["files"]
-    actual = file_hashes(folder)
+    actual = file_hashes(folder, remembered=True)
     changed = sorted(p for p in recorded.keys() | actual.keys() if recorded.get(p) != actual.get(p))
     restore = f"Restore it with `seqbench fetch {name}` or `dvc checkout data.dvc`"
     if changed:

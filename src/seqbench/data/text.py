@@ -1,35 +1,24 @@
-"""Character language modelling data: next-character prediction over windows of text."""
+"""Language modelling data: next-token prediction (characters or UTF-8 bytes) over windows."""
 
 from typing import Any
 
 import numpy as np
 from datasets import DatasetDict
 
-from seqbench.data import snapshot
+from seqbench.data import snapshot, tokens
 from seqbench.data.batches import TokenWindows
 from seqbench.data.datamodule import SPLITS, SnapshotDataModule, check_range, check_windows
+from seqbench.data.vocab import BYTE, KINDS, UNKNOWN, Vocab, decode, encode, size
+from seqbench.errors import ConfigError
 
-UNKNOWN = 0  # id of any character not in the train split's vocabulary
-
-
-def encode(text: str, vocab: list[str]) -> np.ndarray:
-    """Character ids (1 + position in ``vocab``); unseen characters map to UNKNOWN."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    known = np.array([ord(c) for c in vocab], dtype=np.uint32)
-    order = np.argsort(known)
-    pos = np.searchsorted(known[order], codes).clip(0, len(known) - 1)
-    hit = known[order][pos] == codes
-    ids = np.where(hit, order[pos] + 1, UNKNOWN)
-    return ids.astype(np.uint8 if len(vocab) < 255 else np.int32)
-
-
-def decode(ids: list[int], vocab: list[str]) -> str:
-    return "".join(vocab[i - 1] if 0 < i <= len(vocab) else "\ufffd" for i in ids)
+__all__ = ["BYTE", "UNKNOWN", "CharLMDataModule", "decode", "encode"]
 
 
 class CharLMDataModule(SnapshotDataModule):
-    """Each split's documents joined by a blank line, cut into windows of ``seq_len``; the
-    target is the input shifted by one character. Windows never cross a split."""
+    """Each split's documents joined by a newline, cut into windows of ``seq_len``; the
+    target is the input shifted by one token. Windows never cross a split. The ids were
+    encoded at fetch time and are memory-mapped here: ``vocab`` picks the characters of the
+    train split (``char``) or UTF-8 bytes (``byte``: 256 ids, no unknown characters)."""
 
     kind = "text"
 
@@ -39,33 +28,36 @@ class CharLMDataModule(SnapshotDataModule):
         raw_dir: str,
         seq_len: int = 128,
         stride: int | None = None,
+        vocab: str = "char",
         **loading: Any,
     ) -> None:
         """``loading``: batch_size, num_workers, steps_per_epoch, seed (SnapshotDataModule)."""
         super().__init__(name, raw_dir, **loading)
+        if vocab not in KINDS:
+            raise ConfigError(f"data.vocab={vocab!r} is not a vocabulary; valid: char, byte")
         self.stride = check_windows("seq_len", seq_len, stride)
-        self.seq_len = seq_len
-        self.vocab: list[str] = []
+        self.seq_len, self.vocab_kind = seq_len, vocab
+        self.vocab: Vocab = []
+        self.train_counts: list[int] = []
 
     @property
     def vocab_size(self) -> int:
-        """Known characters plus the unknown id 0."""
-        return len(self.vocab) + 1
+        """256 bytes, or the known characters plus the unknown id 0."""
+        return size(self.vocab)
 
     def build(self, splits: DatasetDict) -> dict[str, TokenWindows]:
-        self.vocab = snapshot.load_vocab(self.name, self.raw_dir)
-        ids = {
-            s: encode("\n".join(splits[s].data.column("text").to_pylist()), self.vocab)
-            for s in SPLITS
-        }
-        shortest = min(len(a) for a in ids.values())
+        folder = self.raw_dir / self.name
+        ids, self.train_counts = tokens.load(folder, self.name, self.vocab_kind)
+        byte = self.vocab_kind == BYTE
+        self.vocab = BYTE if byte else snapshot.load_vocab(self.name, self.raw_dir)
+        shortest = min(len(ids[s]) for s in SPLITS)
         check_range("data.seq_len", self.seq_len, 1, shortest - 1)
-        return {s: TokenWindows(a, self.seq_len, self.stride) for s, a in ids.items()}
+        return {s: TokenWindows(ids[s], self.seq_len, self.stride) for s in SPLITS}
 
     def info(self) -> dict:
-        """Baseline: the unigram entropy of the train text (nats/char), what a model that
-        ignores context entirely would score."""
-        counts = np.bincount(self.datasets["train"].ids, minlength=self.vocab_size)
+        """Baseline: the unigram entropy of the train text (nats/token), what a model that
+        ignores context entirely would score; counted at fetch time."""
+        counts = np.asarray(self.train_counts, dtype=np.float64)
         p = counts[counts > 0] / counts.sum()
         return {
             "kind": self.kind,

@@ -13,15 +13,16 @@ from contextlib import contextmanager
 import torch
 from torch import Tensor
 
-from seqbench.data.text import UNKNOWN, decode, encode
+from seqbench.data.vocab import UNKNOWN, Vocab, decode, encode, unknown_chars
 from seqbench.errors import ConfigError
 from seqbench.lessons.streaming import Streamer
 from seqbench.tasks.base import SequenceTask
 from seqbench.tasks.language_model import LanguageModel
 
 
-def check_char_lm(task: SequenceTask) -> list[str]:
-    """The task's vocabulary, or a ConfigError when the task is not a character LM."""
+def check_char_lm(task: SequenceTask) -> Vocab:
+    """The task's vocabulary (characters, or "byte"), or a ConfigError when the task is not a
+    character or byte language model."""
     vocab = task.data_info.get("vocab")
     if not isinstance(task, LanguageModel) or not vocab:
         raise ConfigError(
@@ -64,7 +65,7 @@ def sample_next(
 ) -> Tensor:
     """Sample ids (B,) from softmax(logits / temperature), within the top_k, never UNKNOWN."""
     logits = logits.float() / temperature
-    logits[:, UNKNOWN] = -torch.inf  # "some character we never saw" is not text
+    logits[:, UNKNOWN] = -torch.inf  # "some character we never saw" (for bytes: NUL) is not text
     k = logits.shape[1] - 1 if top_k is None else min(top_k, logits.shape[1] - 1)
     values, candidates = logits.topk(k, dim=1)
     choice = torch.multinomial(values.softmax(dim=1), 1, generator=generator)
@@ -114,12 +115,11 @@ def sample_ids(
     return torch.stack(out, dim=1)
 
 
-def encode_prompt(prompt: str, vocab: list[str]) -> Tensor:
+def encode_prompt(prompt: str, vocab: Vocab) -> Tensor:
     """Prompt ids (1, T); refuses an empty prompt or characters the model never saw."""
     if not prompt:
         raise ConfigError("the prompt is empty; give at least one character, e.g. 'ROMEO:'")
-    unknown = sorted(set(prompt) - set(vocab))
-    if unknown:
+    if unknown := unknown_chars(prompt, vocab):
         names = ", ".join(repr(c) for c in unknown)
         raise ConfigError(
             f"prompt characters not in the model's vocabulary: {names}; "
@@ -146,7 +146,8 @@ def generate(
     top_k: int | None = 20,
     seed: int = 0,
 ) -> str:
-    """``chars`` characters sampled after ``prompt`` (the prompt itself is not returned).
+    """``chars`` characters (bytes, for a byte model: decoded with invalid UTF-8 replaced)
+    sampled after ``prompt`` (the prompt itself is not returned).
 
     A seeded generator makes the text a function of (model, prompt, settings, seed) alone.
     """

@@ -1,0 +1,66 @@
+"""Remembered md5s, so a snapshot is not read through at every training start-up.
+
+Checking every file's md5 costs seconds per GB. A stamp records, for each file, the md5 with
+the file's size, mtime, ctime, inode and device when it was hashed; a file whose stat is the
+same is not hashed again. Any write changes mtime and ctime, and ctime cannot be set back
+(``touch`` sets mtime only), so an edited, replaced or restored file is hashed again and
+refused if it differs. As git does for its index, a file changed within ``RACY_S`` of its
+stamp is never trusted: a later write in the same clock tick would leave its times as they were.
+Stamps live in ``<raw_dir>/../.<raw_dir name>-verified/`` (outside the DVC-tracked folder).
+"""
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from seqbench import atomic
+
+RACY_S = 2.0
+
+
+def _stamp_file(folder: Path) -> Path:
+    raw = folder.resolve().parent
+    return raw.parent / f".{raw.name}-verified" / f"{folder.name}.json"
+
+
+def _key(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev]
+
+
+def _read(folder: Path) -> dict:
+    try:
+        stamps = json.loads(_stamp_file(folder).read_text())
+    except (OSError, ValueError):
+        return {}
+    return stamps if isinstance(stamps, dict) else {}
+
+
+def record(folder: Path, digests: dict[str, str]) -> None:
+    """Remember ``digests`` (relative path -> md5, just computed) for files not changed
+    within RACY_S; an unwritable stamp folder only costs the next check its speed."""
+    now = time.time_ns()
+    stamps = {}
+    for rel, digest in digests.items():
+        key = _key(folder / rel)
+        if now - max(key[1], key[2]) > RACY_S * 1e9:
+            stamps[rel] = [key, digest]
+    try:
+        _stamp_file(folder).parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(_stamp_file(folder), json.dumps(stamps, sort_keys=True))
+    except OSError:
+        pass
+
+
+def hashes(folder: Path, paths: list[Path], md5: Callable[[Path], str]) -> dict[str, str]:
+    """md5 of each of ``paths`` (under ``folder``), from the stamp where the file is unchanged."""
+    stamps, digests = _read(folder), {}
+    for path in paths:
+        rel = path.relative_to(folder).as_posix()
+        stamp = stamps.get(rel)
+        known = isinstance(stamp, list) and len(stamp) == 2 and stamp[0] == _key(path)
+        digests[rel] = stamp[1] if known else md5(path)
+    if digests != {rel: stamp[1] for rel, stamp in stamps.items() if isinstance(stamp, list)}:
+        record(folder, digests)
+    return digests
