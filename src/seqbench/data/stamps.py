@@ -10,8 +10,10 @@ Stamps live in ``<raw_dir>/../.<raw_dir name>-verified/`` (outside the DVC-track
 """
 
 import json
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from seqbench import atomic
@@ -54,13 +56,19 @@ def record(folder: Path, digests: dict[str, str]) -> None:
 
 
 def hashes(folder: Path, paths: list[Path], md5: Callable[[Path], str]) -> dict[str, str]:
-    """md5 of each of ``paths`` (under ``folder``), from the stamp where the file is unchanged."""
-    stamps, digests = _read(folder), {}
-    for path in paths:
-        rel = path.relative_to(folder).as_posix()
+    """md5 of each of ``paths`` (under ``folder``), from the stamp where the file is unchanged;
+    the others are hashed on several threads, in the order of ``paths``."""
+    stamps, known, unknown = _read(folder), {}, {}
+    order = [path.relative_to(folder).as_posix() for path in paths]
+    for rel, path in zip(order, paths, strict=True):
         stamp = stamps.get(rel)
-        known = isinstance(stamp, list) and len(stamp) == 2 and stamp[0] == _key(path)
-        digests[rel] = stamp[1] if known else md5(path)
+        if isinstance(stamp, list) and len(stamp) == 2 and stamp[0] == _key(path):
+            known[rel] = stamp[1]
+        else:
+            unknown[rel] = path
+    with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:  # hashlib frees the GIL
+        known |= dict(zip(unknown, pool.map(md5, unknown.values()), strict=True))
+    digests = {rel: known[rel] for rel in order}
     if digests != {rel: stamp[1] for rel, stamp in stamps.items() if isinstance(stamp, list)}:
         record(folder, digests)
     return digests
