@@ -66,6 +66,7 @@ VALUES = [
     trains(
         "data=adding", "data.task=sort", says="data.task='sort' is not valid", name="synthetic-task"
     ),
+    trains("data.vocab=word", says="data.vocab='word' is not valid", name="text-vocab"),
     trains(
         "model=transformer",
         "data.seq_len=64",
