@@ -130,6 +130,7 @@ def _run(
                 "state_bytes": state_bytes[position],
                 "num_parameters": task.num_parameters,
                 "hidden_size": task.backbone.hidden_size,
+                "window": window,
             }
         )
     return rows

@@ -208,6 +208,7 @@ Generated {escape(page.generated)}.</p>
 <h2>Summary</h2>
 {summary_table(page.summary)}
 <p class="note">{escape(page.note)}</p>
+<p class="note" id="reference">{escape(page.reference)}</p>
 </section>
 {sections}
 </main>
