@@ -82,8 +82,9 @@ def compare(result: DatasetResult, reference: dict | None) -> str:
         return f"The reference ranks {result.data} by {stored.get('metric')}: not comparable."
     there = [m for m in stored["order_steps"] if m in {r.model for r in result.ranked}]
     here = [m.model for m in result.ranked if m.model in there]
+    seeds = stored.get("seeds")
     where = (
-        f"{stored.get('steps')} steps, {stored.get('seeds')} seeds, "
+        f"{stored.get('steps')} steps, {seeds} seed{'' if seeds == 1 else 's'}, "
         f"{stored.get('device') or 'device not recorded'}"
     )
     swapped = [f"{a}/{b}" for a, b in combinations(here, 2) if there.index(a) > there.index(b)]
