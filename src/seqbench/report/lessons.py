@@ -15,7 +15,7 @@ from seqbench.data import baselines, registry
 from seqbench.lessons.gradient_flow import slope
 from seqbench.report import lesson_plots
 from seqbench.report.formatting import MISSING, number, spread
-from seqbench.report.lesson_readings import gradient_reading, shape
+from seqbench.report.lesson_readings import activation_reading, gradient_reading, shape
 from seqbench.report.page import Figure, Lesson
 from seqbench.report.results import Run, finite, model_rank
 from seqbench.report.tables import Table
@@ -167,10 +167,11 @@ def activations_section(runs: list[Run]) -> Lesson | None:
         "activations",
         "Activations, initialisation and gradient clipping",
         [
-            "Vanilla RNNs only: tanh saturates (gradients vanish), ReLU is unbounded (gradients "
-            "can explode), IRNN starts ReLU units from the identity so the state is carried "
-            "unchanged at first. Every step whose gradient norm exceeded task.grad_clip is "
-            "counted, with clipping on (the norm is rescaled) and off (the step goes through).",
+            "Vanilla RNNs only. The textbook expects tanh to saturate (gradients vanish) and "
+            "ReLU, being unbounded, to let gradients explode; IRNN starts ReLU units from the "
+            "identity so the state is carried unchanged at first. Every step whose gradient "
+            "norm exceeded task.grad_clip is counted, with clipping on (the norm is rescaled) "
+            "and off (the step goes through).",
         ],
     )
     for data in sorted({run.data for run in runs}):
@@ -180,7 +181,8 @@ def activations_section(runs: list[Run]) -> Lesson | None:
             clipped = run.metrics.get("clipped_steps")
             share = clipped / steps if steps and isinstance(clipped, int) else None
             clip = bool(run.metrics.get("clip_gradients", True))
-            plotted.append({"model": run.model, "clip": clip, "exploded_share": share})
+            plotted.append({"model": run.model, "clip": clip, "exploded_share": share,
+                            "max_grad_norm": run.metrics.get("max_grad_norm")})  # fmt: skip
             result = number(run.score) if run.ok else f"failed: {run.reason}"
             init = slope_text(read_profiles(run).get("init"))
             rows.append(
@@ -204,6 +206,7 @@ def activations_section(runs: list[Run]) -> Lesson | None:
             "gradient decay at init",
         ]
         section.tables.append(Table(header, rows, caption=data))
+        section.reading.append(activation_reading(data, plotted))
         section.figures.append(
             Figure(
                 "activations",
