@@ -210,3 +210,20 @@ def test_the_reference_is_said_absent_then_compared(report, runs):
 )
 def test_gradient_shapes(norm, expected):
     assert lesson_readings.shape([(d, norm(d)) for d in range(20)]) == expected
+
+
+def test_runs_of_unequal_length_are_not_ranked_as_equal_steps():
+    from seqbench.report.results import DatasetResult, ModelResult, Run
+    from seqbench.report.verdicts import reading
+
+    def run(model: str, seed: int, steps: int, value: float) -> Run:
+        curve = [{"step": s, "time_s": s / 10, "val/loss": value} for s in (100, 200, 300, 400)]
+        metrics = {"data": "d", "model": model, "seed": seed, "status": "finished",
+                   "test": {"test/loss": value + seed / 100}, "steps": steps}  # fmt: skip
+        return Run(Path(f"{model}/{seed}"), metrics, curve)
+
+    models = [ModelResult(m, [run(m, s, steps, v) for s in range(3)])
+              for m, steps, v in (("rnn", 400, 1.0), ("gru", 100, 2.0))]  # fmt: skip
+    text = " ".join(reading(DatasetResult("d", models, "val/loss", "min", None, None)))
+    assert "Order by the main metric, NOT at equal steps (runs trained 100 to 400 steps" in text
+    assert "No winner is named: the runs trained different numbers of steps" in text

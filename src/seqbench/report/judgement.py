@@ -97,6 +97,9 @@ def judge(result: DatasetResult) -> Judgement:
                           found)  # fmt: skip
     if judgement.runner_up is None:
         return judgement
+    if len({run.metrics.get("steps") for run in result.runs if run.ok}) > 1:
+        judgement.reasons.append("the runs trained different numbers of steps")
+        judgement.settle.append("the same budget for every run")
     unknown = [t.model for t in found.values() if t.state == "unknown"]
     improving = [t for t in found.values() if t.state == "improving"]
     if unknown:

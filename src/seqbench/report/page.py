@@ -19,8 +19,9 @@ from seqbench.report.verdicts import best_marked, reading
 TITLE = "seqbench: model comparison"
 MODELS_COMPARED = " vs ".join(MODELS)
 MAIN_METRIC_NOTE = (
-    "Main metric: the test value of the metric that picked each run's best checkpoint, after "
-    "the same number of steps for every model (equal steps, so equal tokens). Equal time: "
+    "Main metric: the test value of the metric that picked each run's best checkpoint; the "
+    "order by it is the order at equal steps (equal tokens) where every run trained the same "
+    "steps, and each reading says whether they did. Equal time: "
     "each run's validation curve interpolated at the shortest run's last validation time "
     "(wall clock, validation included). Cost: seconds of training step per 1000 tokens. "
     "Mean ± sample standard deviation over seeds; failed runs are listed, never averaged. "

@@ -9,7 +9,7 @@ from itertools import pairwise
 from seqbench.report.convergence import time_order
 from seqbench.report.formatting import count, mean_std, names, number, seconds
 from seqbench.report.judgement import Judgement, judge
-from seqbench.report.results import DatasetResult, ModelResult, most_common
+from seqbench.report.results import DatasetResult, ModelResult
 
 ADDING_TARGET, RNN_FAILS_ABOVE, COPY_SOLVED = 0.01, 0.1, 0.99
 
@@ -99,10 +99,16 @@ def _chain(items: list[tuple[str, float]]) -> str:
 def orders(result: DatasetResult) -> list[str]:
     """The order at equal steps (the main metric) and at equal wall-clock time."""
     ranked = result.ranked
-    steps = most_common([run.metrics.get("steps") for run in result.runs if run.ok])
-    tokens = most_common([run.metrics.get("train_tokens") for run in result.runs if run.ok])
-    budget = f"{steps} steps" + (f", {count(tokens)} tokens" if tokens else "") + " per run"
-    lines = [f"Order at equal steps ({budget}; {result.label()}): "
+    steps = sorted({run.metrics.get("steps") for run in result.runs if run.ok} - {None})
+    tokens = sorted({run.metrics.get("train_tokens") for run in result.runs if run.ok} - {None})
+    axis = "Order at equal steps"
+    if len(steps) > 1 or len(tokens) > 1:
+        axis = "Order by the main metric, NOT at equal steps"
+        budget = f"runs trained {steps[0]} to {steps[-1]} steps" if steps else "tokens differ"
+    else:
+        budget = f"{steps[0] if steps else '?'} steps"
+        budget += (f", {count(tokens[0])} tokens" if tokens else "") + " per run"
+    lines = [f"{axis} ({budget}; {result.label()}): "
              f"{_chain([(m.model, m.mean) for m in ranked])}."]  # fmt: skip
     at, timed = time_order(result)
     if at is None:
