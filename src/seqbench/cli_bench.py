@@ -47,6 +47,7 @@ def _cost_bench(args: argparse.Namespace) -> int:
     from seqbench.lessons.cost import measure, summary
     from seqbench.models import MODELS
 
+    args.out.parent.mkdir(parents=True, exist_ok=True)  # a bad --out is refused before the work
     with Progress(transient=True) as progress:
         bars = {m: progress.add_task(f"cost {m}", total=None) for m in MODELS}
 
