@@ -5,7 +5,6 @@ The exponents are refitted here from the file's rows (lessons.cost.fit_all, the 
 own fit), so the figure, the table and the sentences always describe the same numbers.
 """
 
-import json
 import math
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure as MplFigure
 
 from seqbench.lessons.cost import exponent_text, fit_all, fit_lengths
+from seqbench.report.lessons_text import _load  # one reader for every lesson file
 from seqbench.report.page import Figure, Lesson
 from seqbench.report.plots import STYLE, colour, to_svg
 from seqbench.report.results import model_rank
@@ -25,14 +25,6 @@ FUSED = (
     " A fused attention kernel, such as the scaled_dot_product_attention the Transformer "
     "calls, need not keep the T×T attention weights for the backward pass."
 )
-
-
-def _load(path: Path) -> dict | None:
-    try:
-        loaded = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return loaded if isinstance(loaded, dict) else None
 
 
 def steeper(fit: dict | None, other: dict | None) -> bool | None:
