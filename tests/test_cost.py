@@ -130,8 +130,9 @@ def test_the_report_shows_the_figure_and_builds_without_the_file(tmp_path):
     without = write_report(tmp_path / "runs", tmp_path / "reports", tmp_path / "raw")
     assert "cost" not in without["lessons"]
     lessons.mkdir()
-    (lessons / "cost.json").write_text("{not json")
-    assert "cost" not in write_report(tmp_path / "runs", tmp_path / "reports", None)["lessons"]
+    for broken in ("{not json", '{"rows": [{"model": "rnn", "T": "64"}]}'):
+        (lessons / "cost.json").write_text(broken)
+        assert "cost" not in write_report(tmp_path / "runs", tmp_path / "reports", None)["lessons"]
     found = _made_up({"rnn": 1.0, "transformer": 1.8}, LONG)
     (lessons / "cost.json").write_text(json.dumps(found))
     summary = write_report(tmp_path / "runs", tmp_path / "reports", None)

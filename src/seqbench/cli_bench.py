@@ -61,7 +61,7 @@ def _cost_bench(args: argparse.Namespace) -> int:
     _write_json(args.out, result)
     for line in summary(result):
         print(line)
-    fitted = ", ".join(map(str, result["fit_lengths"]))
+    fitted = ", ".join(map(str, result["fit_lengths"])) or "none (give two lengths or more)"
     print(f"exponents fitted over T = {fitted}; {result['seconds']:.0f} s -> {args.out}")
     return 0
 

@@ -137,10 +137,20 @@ def _count(n: object, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+def _complete(row: object) -> bool:
+    """A row the section can plot: a file from another version may lack or mistype keys."""
+    numbers = ("T", "step_ms", "memory_bytes")
+    return (
+        isinstance(row, dict)
+        and isinstance(row.get("model"), str)
+        and all(isinstance(row.get(k), int | float) and row[k] > 0 for k in numbers)
+    )
+
+
 def cost_section(lessons_dir: Path) -> Lesson | None:
     """The lesson from cost.json; None when the file is absent or holds no rows."""
     found = _load(Path(lessons_dir) / COST_FILE)
-    rows = [r for r in (found or {}).get("rows") or [] if isinstance(r, dict)]
+    rows = [r for r in (found or {}).get("rows") or [] if _complete(r)]
     if not rows:
         return None
     rows.sort(key=lambda r: model_rank(r["model"]))
