@@ -164,10 +164,9 @@ def measure(
             )
     with quiet_cpu() as threads:
         for name, task in tasks.items():
+            size = {"num_parameters": task.num_parameters, "hidden_size": task.backbone.hidden_size}
             for length in lengths:
-                rows.append({"model": name, **_cell(task, length, batch, steps, device)})
-                rows[-1] |= {"num_parameters": task.num_parameters}
-                rows[-1] |= {"hidden_size": task.backbone.hidden_size}
+                rows.append({"model": name, **_cell(task, length, batch, steps, device), **size})
                 if progress is not None:
                     progress(name, length)
     fitted = fit_lengths(lengths)
