@@ -382,6 +382,12 @@ FILES = [
     ),
     Case("check-params-out-below-a-file", ("check-params", "--out", "data.dvc/ok"), "data.dvc"),
     Case("report-out-is-a-file", ("report", "runs", "--out", "params.yaml"), "params.yaml"),
+    Case("cost-bench-past-max-len", ("cost-bench", "--lengths", "64", "9000"), "max_len=8192"),
+    Case(
+        "cost-bench-out-below-a-file",
+        ("cost-bench", "--lengths", "8", "--out", "params.yaml/cost.json"),
+        "params.yaml",
+    ),
     Case(
         "raw-dir-env-is-a-file",
         ARGV["copy"],

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from seqbench import atomic
 from seqbench.errors import SeqbenchError
-from seqbench.report import lessons, lessons_text, reference
+from seqbench.report import lessons, lessons_cost, lessons_text, reference
 from seqbench.report.collect import find_runs, summarise
 from seqbench.report.html import render_html
 from seqbench.report.judgement import judge
@@ -52,7 +52,7 @@ def headline(results: list[DatasetResult]) -> list[dict]:
 
 def lesson_sections(runs: list[Run], lessons_dir: Path) -> list[Lesson]:
     """The RNN lessons: gradient flow (comparison datasets, and the study's longest adding
-    task), the long-memory and activation studies, generated text and streaming."""
+    task), the long-memory and activation studies, generated text, streaming and cost vs T."""
     compare = [run for run in runs if not run.metrics.get("study")]
     memory = lessons.study_runs(runs, "long_memory")
     panels: dict[str, list[Run]] = {}
@@ -68,6 +68,7 @@ def lesson_sections(runs: list[Run], lessons_dir: Path) -> list[Lesson]:
         lessons.activations_section(lessons.study_runs(runs, "activations")),
         lessons_text.exposure_section(lessons_dir),
         lessons_text.streaming_section(lessons_dir),
+        lessons_cost.cost_section(lessons_dir),
     ]
     return [section for section in sections if section is not None]
 
