@@ -18,7 +18,7 @@ def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from seqbench.data import fetch, registry
 
     raw = tmp_path_factory.mktemp("project") / "data" / "raw"
-    fetch.fetch(registry.DEFAULT, raw)
+    fetch.fetch(registry.default_names(), raw)
     return raw
 
 

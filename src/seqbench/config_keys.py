@@ -27,7 +27,9 @@ from seqbench.config import CONF_DIR
 from seqbench.errors import ConfigError
 
 HYDRA_KEYS = ("_target_", "_partial_", "_convert_", "_recursive_", "_args_")
-DROPPED = {"model": ("name",)}  # read by seqbench itself, not passed to the constructor
+# read by seqbench itself, not passed to the constructor: a data config's dataset declaration
+# (source, split rule, summary, default) is for `seqbench fetch` (seqbench.data.registry)
+DROPPED = {"model": ("name",), "data": ("source", "split", "summary", "default")}
 
 
 def command_line() -> list[str]:
