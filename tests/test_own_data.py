@@ -1,0 +1,234 @@
+"""A dataset of your own is one config file in your config folder: a Hub text repo with only
+a train split, a Hub sensor repo with subjects, local CSV and Parquet recordings, each split by
+a rule and fetched with the real `datasets` client (against the local Hub stand-in), pyarrow
+and Hydra; and once end to end: `seqbench fetch --pin`, then `seqbench-train data=<name>`."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute
+import pyarrow.csv
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from conftest import run_cli
+from datasets import load_from_disk
+from hub_standin import HubStandin, hub_env, hub_standin  # noqa: F401
+
+from seqbench.data import fetch, registry, splits
+from seqbench.errors import DataError
+
+SPLITS = ("train", "validation", "test")
+FRACTIONS = {"train": 0.6, "validation": 0.2, "test": 0.2}
+
+
+def parquet(table: dict) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(table), buffer)
+    return buffer.getvalue()
+
+
+def data_config(folder: Path, name: str, node: dict) -> Path:
+    """``folder``/data/``name``.yaml as a user writes it: built on a shipped base file."""
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    base = "_text" if node["source"]["_target_"].endswith(".text") else "_sensor"
+    text = yaml.safe_dump({"defaults": [base], "name": name, **node}, sort_keys=False)
+    (folder / "data" / f"{name}.yaml").write_text(text)
+    return folder
+
+
+def recordings(subjects: int, sessions: int = 2, samples: int = 60, seed: int = 0) -> dict:
+    """Long-format accelerometer rows: per subject, ``sessions`` sessions, each a walking then
+    a sitting run of ``samples`` rows."""
+    rng = np.random.default_rng(seed)
+    rows: dict[str, list] = {"subject": [], "session": [], "activity": []}
+    for person in range(subjects):
+        for session in range(sessions):
+            for activity in ("walking", "sitting"):
+                rows["subject"] += [f"p{person}"] * samples
+                rows["session"] += [f"p{person}-s{session}"] * samples
+                rows["activity"] += [activity] * samples
+    for axis in "xyz":
+        rows[f"acc_{axis}"] = rng.normal(size=len(rows["subject"])).tolist()
+    return rows
+
+
+def sensor_source(files: str, **extra) -> dict:
+    return {
+        "_target_": "seqbench.data.sources.tables.sensor",
+        "files": files,
+        "channels": ["acc_x", "acc_y", "acc_z"],
+        "label": "activity",
+        "subject": "subject",
+        "recording": "session",
+        "sample_rate_hz": 50,
+        **extra,
+    }
+
+
+def write_csvs(folder: Path, rows: dict) -> None:
+    """One CSV file per subject, as a logger would write them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    table = pa.table(rows)
+    for person in sorted(set(rows["subject"])):
+        mask = pyarrow.compute.equal(table["subject"], person)
+        pyarrow.csv.write_csv(table.filter(mask), folder / f"{person}.csv")
+
+
+def test_hub_text_repo_with_only_a_train_split_is_split_by_document(hub_env: HubStandin, tmp_path):
+    documents = [f"Document {i}: " + "abc " * (i + 1) for i in range(40)]
+    sha = hub_env.add_dataset("me/corpus", {"data/train-0.parquet": parquet({"body": documents})})
+    source = {"_target_": "seqbench.data.sources.hub.text", "repo": "me/corpus"}
+    source |= {"revision": "main", "column": "body"}
+    conf = data_config(tmp_path / "conf", "corpus", {"source": source, "split": {"by": "document"}})
+    provenance = fetch.fetch(["corpus"], tmp_path / "raw", [conf])["corpus"]
+    assert provenance["source"] == {
+        "type": "hub",
+        "repo": "me/corpus",
+        "revision": "main",
+        "sha": sha,
+    }
+    assert provenance["split_rule"].startswith("the repo's train split, by document: by seeded")
+    data = load_from_disk(str(tmp_path / "raw" / "corpus"))
+    got = {s: list(data[s]["text"]) for s in SPLITS}
+    assert sorted(t for s in SPLITS for t in got[s]) == sorted(documents)  # each in one split
+    assert all(got.values()) and len(got["train"]) > len(got["test"])
+
+    # without a split rule the repo must bring its own three splits: one line says how to add one
+    data_config(conf, "plain", {"source": source})
+    with pytest.raises(DataError, match=r"has no validation, test split .* split: \{by: document"):
+        fetch.fetch(["plain"], tmp_path / "raw", [conf])
+    # a column the repo lacks is named with the columns it has
+    data_config(conf, "typo", {"source": source | {"column": "text"}, "split": {"by": "document"}})
+    with pytest.raises(DataError, match=r"no column 'text' .*its columns: body"):
+        fetch.fetch(["typo"], tmp_path / "raw", [conf])
+
+
+def test_hub_sensor_repo_with_subjects_split_by_subject(hub_env: HubStandin, tmp_path):
+    rows = recordings(subjects=8)
+    hub_env.add_dataset("lab/walks", {"data/train.parquet": parquet(rows)})
+    source = sensor_source("") | {"_target_": "seqbench.data.sources.hub.sensor"}
+    del source["files"]
+    source |= {"repo": "lab/walks", "revision": "main"}
+    split = {"by": "subject", "fractions": FRACTIONS, "seed": 0}
+    conf = data_config(tmp_path / "conf", "walks", {"source": source, "split": split})
+    provenance = fetch.fetch(["walks"], tmp_path / "raw", [conf])["walks"]
+    data = load_from_disk(str(tmp_path / "raw" / "walks"))
+    people = {s: set(data[s]["subject"]) for s in SPLITS}
+    assert all(people.values()) and not (people["train"] & (people["validation"] | people["test"]))
+    assert not people["validation"] & people["test"]
+    assert sum(provenance["rows"].values()) == 8 * 2 * 2  # a recording: one session, one label
+    assert data["train"].with_format("numpy")[0]["signal"].shape == (60, 3)
+    assert provenance["channels"] == ["acc_x", "acc_y", "acc_z"]
+    assert provenance["sample_rate_hz"] == 50 and provenance["source"]["repo"] == "lab/walks"
+
+
+@pytest.mark.parametrize("form", ["csv", "parquet"])
+def test_local_recordings_by_glob_split_by_recording_or_column(form, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the glob is relative to the folder seqbench runs in
+    rows = recordings(subjects=6)
+    if form == "csv":
+        write_csvs(tmp_path / "recordings", rows)
+        split, files = {"by": "recording", "fractions": FRACTIONS, "seed": 3}, "recordings/*.csv"
+    else:
+        named = {f"p{i}": s for i, s in enumerate(["train"] * 4 + ["validation", "test"])}
+        rows["part"] = [named[p] for p in rows["subject"]]
+        (tmp_path / "recordings").mkdir()
+        pq.write_table(pa.table(rows), tmp_path / "recordings" / "all.parquet")
+        split, files = {"by": "column", "column": "part"}, "recordings/*.parquet"
+    conf = data_config(tmp_path / "conf", "mine", {"source": sensor_source(files), "split": split})
+    provenance = fetch.fetch(["mine"], tmp_path / "raw", [conf])["mine"]
+    data = load_from_disk(str(tmp_path / "raw" / "mine"))
+    checksums = provenance["source"]["md5"]
+    assert sorted(checksums) == sorted(p.relative_to(tmp_path).as_posix()
+                                       for p in (tmp_path / "recordings").iterdir())  # fmt: skip
+    assert provenance["rows"]["train"] and provenance["rows"]["test"]
+    assert sum(provenance["rows"].values()) == 6 * 2 * 2
+    assert data["test"].features["label"].names == ["sitting", "walking"]
+    if form == "parquet":
+        assert provenance["split_rule"].startswith("by the column 'part'")
+        assert set(data["validation"]["subject"]) == {4}  # p4, by its index among subjects
+    # the same files give the same snapshot; a changed file changes its recorded md5
+    again = fetch.fetch(["mine"], tmp_path / "raw2", [conf])["mine"]
+    assert again["content_hash"] == provenance["content_hash"]
+
+
+def test_split_rules_refuse_what_cannot_work():
+    allowed = ("subject", "recording", "column")
+    assert splits.check_rule({"by": "subject"}, allowed, "x")["fractions"] == {
+        "train": 0.8,
+        "validation": 0.1,
+        "test": 0.1,
+    }
+    for rule, says in [
+        (None, "add a rule: split: {by: subject"),
+        ({"by": "document"}, "split.by='document' is not a rule here"),
+        ({"by": "column"}, "needs split.column"),
+        ({"by": "subject", "seed": -1}, "split.seed"),
+        ({"by": "subject", "fraction": {}}, "not fraction"),
+        ({"by": "subject", "fractions": {"train": 0.9, "validation": 0.1, "test": 0.1}}, "sum"),
+    ]:
+        with pytest.raises(DataError, match=says.replace("{", r"\{")):
+            splits.check_rule(rule, allowed, "x")
+    with pytest.raises(DataError, match="also holds 'val'"):
+        splits.by_column(["train", "val", "test"], "part")
+    with pytest.raises(DataError, match="the validation split is empty"):
+        splits.by_column(["train", "test"], "part")
+
+
+def test_every_shipped_dataset_is_a_config_file_naming_an_allowed_builder():
+    specs = {spec.name: spec for spec in registry.all_specs()}
+    assert set(specs) == {"shakespeare", "watch", "adding", "copy", "tiny_shakespeare", "harth"}
+    assert {n for n, s in specs.items() if s.default} == {"shakespeare", "watch", "adding", "copy"}
+    assert registry.get("copy-T50").build.keywords == {"task": "copy", "length": 50}
+
+
+@pytest.mark.slow
+def test_own_sensor_data_end_to_end_fetch_pin_and_train(tmp_path):
+    """What a user does: a config folder and CSV files in a DVC project, `seqbench fetch NAME
+    --config-dir my_conf --pin`, then `seqbench-train data=NAME` through Hydra's search path."""
+    write_csvs(tmp_path / "recordings", recordings(subjects=6, samples=80))
+    node = {
+        "window": 32,
+        "stride": 16,
+        "batch_size": 8,
+        "source": sensor_source("recordings/*.csv"),
+    }
+    node["split"] = {"by": "subject", "fractions": FRACTIONS}
+    data_config(tmp_path / "my_conf", "my_sensors", node)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB", "SEQBENCH"))}
+    env |= {"WANDB_MODE": "offline"}
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
+    fetched = run_cli("seqbench.cli", "fetch", "my_sensors", "--config-dir", "my_conf", "--pin",
+                      env=env, cwd=tmp_path, timeout=300)  # fmt: skip
+    assert fetched.returncode == 0, fetched.stderr[-3000:]
+    pins = yaml.safe_load((tmp_path / "data.dvc").read_text())["meta"]["datasets"]
+    provenance = json.loads((tmp_path / "data/raw/my_sensors/provenance.json").read_text())
+    assert pins == {"my_sensors": provenance["content_hash"]}
+    trained = run_cli(
+        "seqbench.train",
+        f"hydra.searchpath=[file://{tmp_path / 'my_conf'}]",
+        "data=my_sensors",
+        "model=gru",
+        "budget=smoke",
+        "budget.max_steps=4",
+        "budget.val_every=2",
+        "budget.val_batches=2",
+        "budget.test_batches=2",
+        "logger=csv",
+        "print_config=false",
+        "callbacks.progress_bar=null",
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    metrics = json.loads((tmp_path / "runs/my_sensors/gru/0/metrics.json").read_text())
+    assert metrics["status"] == "finished" and metrics["data_content_hash"] == pins["my_sensors"]
