@@ -5,14 +5,16 @@ and Hydra; and once end to end: `seqbench fetch --pin`, then `seqbench-train dat
 
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import run_cli
+from conftest import ROOT, run_cli
 from datasets import load_from_disk
 from hub_standin import HubStandin, hub_env, hub_standin  # noqa: F401
 from own_data import FRACTIONS, data_config, parquet, recordings, sensor_source, write_csvs
@@ -21,6 +23,7 @@ from seqbench.data import fetch, registry, splits
 from seqbench.errors import DataError
 
 SPLITS = ("train", "validation", "test")
+README = (ROOT / "README.md").read_text()
 
 
 def test_hub_text_repo_with_only_a_train_split_is_split_by_document(hub_env: HubStandin, tmp_path):
@@ -71,13 +74,23 @@ def test_hub_sensor_repo_with_subjects_split_by_subject(hub_env: HubStandin, tmp
     assert provenance["sample_rate_hz"] == 50 and provenance["source"]["repo"] == "lab/walks"
 
 
-@pytest.mark.parametrize("form", ["csv", "parquet"])
+@pytest.mark.parametrize("form", ["csv", "parquet", "jsonl"])
 def test_local_recordings_by_glob_split_by_recording_or_column(form, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the glob is relative to the folder seqbench runs in
     rows = recordings(subjects=6)
     if form == "csv":
         write_csvs(tmp_path / "recordings", rows)
         split, files = {"by": "recording", "fractions": FRACTIONS, "seed": 3}, "recordings/*.csv"
+    elif form == "jsonl":  # JSON lines, two files, recordings never spanning them
+        (tmp_path / "recordings").mkdir()
+        lines = [
+            json.dumps(dict(zip(rows, values, strict=True)))
+            for values in zip(*rows.values(), strict=True)
+        ]
+        half = len(lines) // 2
+        for i, chunk in enumerate((lines[:half], lines[half:])):
+            (tmp_path / "recordings" / f"part{i}.jsonl").write_text("\n".join(chunk) + "\n")
+        split, files = {"by": "subject", "fractions": FRACTIONS}, "recordings/*.jsonl"
     else:
         named = {f"p{i}": s for i, s in enumerate(["train"] * 4 + ["validation", "test"])}
         rows["part"] = [named[p] for p in rows["subject"]]
@@ -131,19 +144,32 @@ def test_every_shipped_dataset_is_a_config_file_naming_an_allowed_builder():
     assert registry.get("copy-T50").build.keywords == {"task": "copy", "length": 50}
 
 
+def readme_config(folder: Path, name: str) -> Path:
+    """The README's example ``my_conf/data/<name>.yaml`` (section "Your own data"), verbatim,
+    written into ``folder``/data: the file a user copies must work as it stands."""
+    found = re.search(rf"```yaml\n# my_conf/data/{name}\.yaml\n(.*?)```", README, re.DOTALL)
+    assert found, f"README has no example my_conf/data/{name}.yaml"
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    (folder / "data" / f"{name}.yaml").write_text(found.group(1))
+    return folder
+
+
+def test_the_readme_text_example_fetches_a_train_only_hub_repo(hub_env: HubStandin, tmp_path):
+    documents = [f"Doc {i}.\n" + "word " * i for i in range(30)]
+    hub_env.add_dataset("my-user/my-corpus", {"data/train.parquet": parquet({"text": documents})})
+    conf = readme_config(tmp_path / "my_conf", "my_corpus")
+    provenance = fetch.fetch(["my_corpus"], tmp_path / "raw", [conf])["my_corpus"]
+    assert sum(provenance["rows"].values()) == 30 and all(provenance["rows"].values())
+    assert provenance["kind"] == "text" and "by document" in provenance["split_rule"]
+
+
 @pytest.mark.slow
 def test_own_sensor_data_end_to_end_fetch_pin_and_train(tmp_path):
-    """What a user does: a config folder and CSV files in a DVC project, `seqbench fetch NAME
-    --config-dir my_conf --pin`, then `seqbench-train data=NAME` through Hydra's search path."""
-    write_csvs(tmp_path / "recordings", recordings(subjects=6, samples=80))
-    node = {
-        "window": 32,
-        "stride": 16,
-        "batch_size": 8,
-        "source": sensor_source("recordings/*.csv"),
-    }
-    node["split"] = {"by": "subject", "fractions": FRACTIONS}
-    data_config(tmp_path / "my_conf", "my_sensors", node)
+    """What a user does: the README's sensor example in a config folder and CSV files in a DVC
+    project, `seqbench fetch NAME --config-dir my_conf --pin`, then `seqbench-train
+    data=NAME` through Hydra's search path (a relative one, as the README writes it)."""
+    write_csvs(tmp_path / "recordings", recordings(subjects=8, samples=120))
+    readme_config(tmp_path / "my_conf", "my_sensors")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB", "SEQBENCH"))}
     env |= {"WANDB_MODE": "offline"}
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
@@ -154,10 +180,12 @@ def test_own_sensor_data_end_to_end_fetch_pin_and_train(tmp_path):
     pins = yaml.safe_load((tmp_path / "data.dvc").read_text())["meta"]["datasets"]
     provenance = json.loads((tmp_path / "data/raw/my_sensors/provenance.json").read_text())
     assert pins == {"my_sensors": provenance["content_hash"]}
+    assert provenance["split_rule"].startswith("by subject: by seeded hash")
     trained = run_cli(
         "seqbench.train",
-        f"hydra.searchpath=[file://{tmp_path / 'my_conf'}]",
+        "hydra.searchpath=[file://my_conf]",
         "data=my_sensors",
+        "data.batch_size=8",  # a few dozen windows: the default 64 is refused in one line
         "model=gru",
         "budget=smoke",
         "budget.max_steps=4",
