@@ -66,8 +66,9 @@ def get(name: str, dirs: Iterable[Path] = ()) -> DatasetSpec:
     return get_many([name], dirs)[0]
 
 
-def get_many(names: list[str], dirs: Iterable[Path] = ()) -> list[DatasetSpec]:
-    """Every name's spec, all checked before any is built (one line for the first problem)."""
+def check_names(names: list[str], dirs: Iterable[Path] = ()) -> list[tuple[str, str, list[str]]]:
+    """Each name's data config option and the overrides that make it (``adding-T400``: the
+    adding file at T=400); an unknown name or a length out of range is refused in one line."""
     dirs = list(dirs)
     valid, wanted = options(dirs), []
     for name in names:
@@ -81,7 +82,14 @@ def get_many(names: list[str], dirs: Iterable[Path] = ()) -> list[DatasetSpec]:
         else:
             hint = "" if dirs else " (a dataset of your own: --config-dir YOUR_CONF)"
             raise DataError(f"unknown dataset {name!r}; known datasets: {known(dirs)}{hint}")
-    return [_spec(name, data) for name, data in zip(names, _compose(wanted, dirs), strict=True)]
+    return wanted
+
+
+def get_many(names: list[str], dirs: Iterable[Path] = ()) -> list[DatasetSpec]:
+    """Every name's spec, all checked before any is built (one line for the first problem)."""
+    dirs = list(dirs)
+    nodes = _compose(check_names(names, dirs), dirs)
+    return [_spec(name, data) for name, data in zip(names, nodes, strict=True)]
 
 
 def all_specs(dirs: Iterable[Path] = ()) -> list[DatasetSpec]:
