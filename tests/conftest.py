@@ -10,6 +10,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+SMOKE = (  # a training run of seconds: 4 steps, 2 batches to validate and test, CSV logs
+    "budget=smoke",
+    "budget.max_steps=4",
+    "budget.val_every=2",
+    "budget.val_batches=2",
+    "budget.test_batches=2",
+    "logger=csv",
+    "print_config=false",
+    "callbacks.progress_bar=null",
+)
 
 
 @pytest.fixture(scope="session")

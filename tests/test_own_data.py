@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import ROOT, run_cli
+from conftest import ROOT, SMOKE, run_cli
 from datasets import load_from_disk
 from hub_standin import HubStandin, hub_env, hub_standin  # noqa: F401
 from own_data import FRACTIONS, data_config, parquet, recordings, sensor_source, write_csvs
@@ -187,14 +187,7 @@ def test_own_sensor_data_end_to_end_fetch_pin_and_train(tmp_path):
         "data=my_sensors",
         "data.batch_size=8",  # a few dozen windows: the default 64 is refused in one line
         "model=gru",
-        "budget=smoke",
-        "budget.max_steps=4",
-        "budget.val_every=2",
-        "budget.val_batches=2",
-        "budget.test_batches=2",
-        "logger=csv",
-        "print_config=false",
-        "callbacks.progress_bar=null",
+        *SMOKE,
         env=env,
         cwd=tmp_path,
         timeout=600,
