@@ -126,7 +126,7 @@ def check_added(cfg: DictConfig, overrides: list[str] | None = None) -> None:
             if options is None or option in options or option in DROPPED.get(path, ()):
                 continue
             node_keys = set(OmegaConf.select(cfg, path).keys()) | options
-            valid = sorted(node_keys - {option, *HYDRA_KEYS})
+            valid = sorted(node_keys - {option, *HYDRA_KEYS, *DROPPED.get(path, ())})
             raise ConfigError(
                 f"+{key}: {target} takes no option {option!r} (closest: "
                 f"{path}.{closest(option, valid)}); drop it or fix its name"
