@@ -28,7 +28,9 @@ README = (ROOT / "README.md").read_text()
 
 def test_hub_text_repo_with_only_a_train_split_is_split_by_document(hub_env: HubStandin, tmp_path):
     documents = [f"Document {i}: " + "abc " * (i + 1) for i in range(40)]
-    sha = hub_env.add_dataset("me/corpus", {"data/train-0.parquet": parquet({"body": documents})})
+    part = ["train"] * 30 + ["validation"] * 5 + ["test"] * 5
+    files = {"data/train-0.parquet": parquet({"body": documents, "part": part})}
+    sha = hub_env.add_dataset("me/corpus", files)
     source = {"_target_": "seqbench.data.sources.hub.text", "repo": "me/corpus"}
     source |= {"revision": "main", "column": "body"}
     conf = data_config(tmp_path / "conf", "corpus", {"source": source, "split": {"by": "document"}})
@@ -51,8 +53,13 @@ def test_hub_text_repo_with_only_a_train_split_is_split_by_document(hub_env: Hub
         fetch.fetch(["plain"], tmp_path / "raw", [conf])
     # a column the repo lacks is named with the columns it has
     data_config(conf, "typo", {"source": source | {"column": "text"}, "split": {"by": "document"}})
-    with pytest.raises(DataError, match=r"no column 'text' .*its columns: body"):
+    with pytest.raises(DataError, match=r"no column 'text' .*its columns: body, part"):
         fetch.fetch(["typo"], tmp_path / "raw", [conf])
+    # or a column names each document's split
+    data_config(conf, "parts", {"source": source, "split": {"by": "column", "column": "part"}})
+    by_column = fetch.fetch(["parts"], tmp_path / "raw", [conf])["parts"]
+    assert by_column["rows"] == {"train": 30, "validation": 5, "test": 5}
+    assert load_from_disk(str(tmp_path / "raw" / "parts"))["test"]["text"] == documents[35:]
 
 
 def test_hub_sensor_repo_with_subjects_split_by_subject(hub_env: HubStandin, tmp_path):
