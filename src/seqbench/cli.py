@@ -16,13 +16,10 @@ def _fetch(args: argparse.Namespace) -> int:
     from seqbench.data import fetch, registry
 
     if args.list:
-        for name, spec in registry.SPECS.items():
-            mark = "default" if spec.default else ""
-            print(f"{name:18} {spec.kind:7} {mark:8}{spec.summary}")
-        print("adding-T<N>, copy-T<N>: the synthetic tasks at any sequence length N")
+        print("\n".join(fetch.listing(args.config_dir)))
         return 0
-    names = args.names or registry.DEFAULT
-    written = fetch.fetch(names, args.raw_dir)
+    names = args.names or registry.default_names(args.config_dir)
+    written = fetch.fetch(names, args.raw_dir, args.config_dir)
     for name, prov in written.items():
         rows = ", ".join(f"{split} {n}" for split, n in prov["rows"].items())
         print(f"{name}: {rows} rows -> {args.raw_dir / name} (content {prov['content_hash']})")
@@ -158,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--root", type=Path, default=Path("."), help="project root with data.dvc")
     fetch.add_argument("--pin", action="store_true", help="record the result in data.dvc")
     fetch.add_argument("--list", action="store_true", help="list the known datasets")
+    fetch.add_argument("--config-dir", type=Path, action="append", default=[], metavar="DIR",
+                       help="a config folder of yours holding data/<name>.yaml")  # fmt: skip
     fetch.set_defaults(run=_fetch)
     train = commands.add_parser("train", help="seqbench-train with Hydra overrides")
     train.add_argument("overrides", nargs=argparse.REMAINDER, help="e.g. model=gru data=watch")
