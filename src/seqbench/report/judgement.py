@@ -128,6 +128,6 @@ def judge(result: DatasetResult) -> Judgement:
             f"about {n} seeds per model (compare.seeds=[{','.join(map(str, range(n)))}]), if "
             "the gap and spreads stay as measured"
             if n
-            else f"more than {MAX_SEEDS} seeds per model: at this spread the gap is negligible"
+            else f"more than {MAX_SEEDS} seeds per model (the gap is that small against the spread)"
         )
     return judgement
