@@ -2,7 +2,8 @@
 # Everything issue 10 asks of a GPU, as ONE device run (device time is short: one call).
 #   here:  seqbench fetch && ../shared/tools/gpu-prepare
 #   then:  the device tool, carry [".gpu"], command "bash benchmarks/gpu-check.sh"
-# Writes pytest-gpu.txt, throughput.txt and throughput-compile.txt under $OUT.
+# Writes pytest-gpu.txt, throughput.txt, throughput-compile.txt and cost-cuda.{json,txt}
+# (training step time and peak memory against T, issue 14) under $OUT.
 set -uo pipefail
 source .gpu/env.sh
 out=${OUT:-/tmp/gpu-check}; mkdir -p "$out"
@@ -16,3 +17,5 @@ timeout 300 python3 -m pytest -m gpu -q -x -p no:cacheprovider tests/test_gpu.py
 timeout 180 python3 benchmarks/throughput.py --device cuda 2>&1 | tee "$out/throughput.txt"
 timeout 100 python3 benchmarks/throughput.py --device cuda --presets lstm,nanogpt --compile \
   2>&1 | tee "$out/throughput-compile.txt"
+timeout 120 python3 -m seqbench.cli cost-bench --device cuda --out "$out/cost-cuda.json" 2>&1 \
+  | tee "$out/cost-cuda.txt"

@@ -10,6 +10,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+SMOKE = (  # a training run of seconds: 4 steps, 2 batches to validate and test, CSV logs
+    "budget=smoke",
+    "budget.max_steps=4",
+    "budget.val_every=2",
+    "budget.val_batches=2",
+    "budget.test_batches=2",
+    "logger=csv",
+    "print_config=false",
+    "callbacks.progress_bar=null",
+)
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +28,7 @@ def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from seqbench.data import fetch, registry
 
     raw = tmp_path_factory.mktemp("project") / "data" / "raw"
-    fetch.fetch(registry.DEFAULT, raw)
+    fetch.fetch(registry.default_names(), raw)
     return raw
 
 

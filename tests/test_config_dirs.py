@@ -10,23 +10,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, one_line_error, run_cli
+from conftest import ROOT, SMOKE, one_line_error, run_cli
 
 import seqbench
 from seqbench import config
 from seqbench.errors import ConfigError
 
-TINY = (
-    "data=adding",
-    "budget=smoke",
-    "budget.max_steps=4",
-    "budget.val_every=2",
-    "budget.val_batches=2",
-    "budget.test_batches=2",
-    "logger=csv",
-    "print_config=false",
-    "callbacks.progress_bar=null",
-)
+TINY = ("data=adding", *SMOKE)
 MINE = """\
 # a user's own model, kept outside the package
 defaults:

@@ -168,3 +168,19 @@ def test_lessons_and_report_from_gpu_runs(tmp_path, data_dir):
     assert report.returncode == 0, report.stderr[-2000:]
     page = (tmp_path / "reports" / "comparison.md").read_text()
     assert all(model in page for model in MODELS) and "Streaming" in page
+
+
+def test_cost_bench_on_the_device(tmp_path):
+    """Training steps on the device: cuDNN RNNs in training mode, the allocator's peak."""
+    out = tmp_path / "cost.json"
+    done = run_cli("seqbench.cli", "cost-bench", "--lengths", "64", "128", "256", "--steps", "2",
+                   "--device", DEVICE, "--out", str(out), timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["device"] == DEVICE and {r["model"] for r in result["rows"]} == set(MODELS)
+    assert ("max_memory_allocated" in result["memory_measure"]) == (DEVICE == "cuda")
+    for model in MODELS:
+        mine = [r for r in result["rows"] if r["model"] == model]
+        assert [r["T"] for r in mine] == [64, 128, 256]
+        assert all(r["step_ms"] > 0 and r["saved_bytes"] > 0 for r in mine)
+        assert mine[-1]["memory_bytes"] > mine[0]["memory_bytes"] > 0, model

@@ -34,10 +34,10 @@ def tiny_shakespeare_repo(tag: str) -> dict[str, bytes]:
 
 
 def harth_repo() -> dict[str, bytes]:
-    """HARTH's long format: one row per 50 Hz sample, six accelerometer columns."""
+    """HARTH's long format: one row per 50 Hz sample, six accelerometer columns, 22 subjects."""
     rng = np.random.default_rng(0)
     subjects, labels = [], []
-    for subject in range(1, 11):
+    for subject in range(1, 23):
         for label in ("walking", "sitting", "walking"):
             subjects += [f"S{subject:03d}"] * 200
             labels += [label] * 200
@@ -95,9 +95,12 @@ def test_sensor_dataset_from_the_hub_is_cut_into_recordings_split_by_subject(
     provenance = fetch.fetch(["harth"], tmp_path)["harth"]
     data = load_from_disk(str(tmp_path / "harth"))
     subjects = {s: set(data[s]["subject"]) for s in SPLITS}
-    assert [len(subjects[s]) for s in SPLITS] == [3, 3, 4]
+    assert [len(subjects[s]) for s in SPLITS] == [15, 2, 5]  # seeded hash, 0.7 / 0.15 / 0.15
     assert not (subjects["train"] & subjects["test"] or subjects["validation"] & subjects["test"])
-    assert provenance["rows"] == {"train": 9, "validation": 9, "test": 12}  # 3 runs per subject
+    assert not subjects["train"] & subjects["validation"]
+    assert provenance["rows"] == {"train": 45, "validation": 6, "test": 15}  # 3 runs a subject
+    assert provenance["split_rule"].startswith("by subject: by seeded hash (blake2b, seed 0)")
+    assert provenance["sample_rate_hz"] == 50
     first = data["train"].with_format("numpy")[0]["signal"]
     assert first.shape == (200, 6)
     assert data["train"].features["label"].names == ["sitting", "walking"]

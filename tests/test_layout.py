@@ -38,6 +38,7 @@ LAYERS = {
     "params": 4,
     "report": 5,
     "cli": 6,
+    "cli_bench": 6,
 }
 
 

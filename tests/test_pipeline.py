@@ -31,7 +31,10 @@ def test_default_params_pass_and_write_a_constant_marker(tmp_path):
 def test_unknown_model_dataset_or_budget_lists_the_valid_names(tmp_path):
     cases = {
         "models": (["lstm", "lsmt"], "compare.models: unknown 'lsmt'; valid: gru, irnn, lstm, rnn"),
-        "datasets": (["watch", "mnist"], "unknown dataset 'mnist'; known datasets: shakespeare"),
+        "datasets": (
+            ["watch", "mnist"],
+            "unknown dataset 'mnist'; known datasets: adding, copy, harth",
+        ),
         "budget": ("huge", "compare.budget: unknown 'huge'; valid: default, full, smoke"),
         "seeds": ([-1], "compare.seeds must be a list of integers >= 0"),
     }

@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 import yaml
+from own_data import FRACTIONS, data_config, recordings, sensor_source, write_csvs
 from refusals import TRAIN, Case, check, seqbench
 
 from seqbench.data import snapshot, tokens
@@ -382,6 +383,12 @@ FILES = [
     ),
     Case("check-params-out-below-a-file", ("check-params", "--out", "data.dvc/ok"), "data.dvc"),
     Case("report-out-is-a-file", ("report", "runs", "--out", "params.yaml"), "params.yaml"),
+    Case("cost-bench-past-max-len", ("cost-bench", "--lengths", "64", "9000"), "max_len=8192"),
+    Case(
+        "cost-bench-out-below-a-file",
+        ("cost-bench", "--lengths", "8", "--out", "params.yaml/cost.json"),
+        "params.yaml",
+    ),
     Case(
         "raw-dir-env-is-a-file",
         ARGV["copy"],
@@ -392,7 +399,73 @@ FILES = [
 ]
 
 
-@pytest.mark.parametrize("case", TAMPERED + PROVENANCE + SPLITS + FILES, ids=lambda case: case.id)
+def own_data(split=None, relabel=None, **source):
+    """A prepare step: the user's data config my_conf/data/mine.yaml reading CSV recordings
+    of 6 subjects (``relabel``: a new label for subject p5's rows), ``source`` changed,
+    ``split`` its rule (default by subject)."""
+
+    def prepare(project):
+        rows = recordings(subjects=6)
+        if relabel:
+            rows["activity"] = [
+                relabel if s == "p5" else a
+                for s, a in zip(rows["subject"], rows["activity"], strict=True)
+            ]
+        rows["part"] = [{"p4": "validation", "p5": "test"}.get(s, "train") for s in rows["subject"]]
+        write_csvs(project / "recordings", rows)
+        node = {"source": sensor_source("recordings/*.csv") | source}
+        node["split"] = split or {"by": "subject", "fractions": FRACTIONS}
+        data_config(project / "my_conf", "mine", node)
+
+    return prepare
+
+
+MINE = ("fetch", "mine", "--config-dir", "my_conf")
+OWN_DATA = [
+    Case(
+        "own-data-unknown-source-target",
+        MINE,
+        "source._target_='os.system' is not one of seqbench's source builders",
+        prepare=own_data(_target_="os.system"),
+    ),
+    Case(
+        "own-data-builder-argument-misspelt",
+        MINE,
+        "seqbench.data.sources.tables.sensor takes no chanels",
+        prepare=own_data(chanels=["acc_x"]),
+    ),
+    Case(
+        "own-data-column-missing",
+        MINE,
+        "recordings/p0.csv has no column 'mood' (label)",
+        prepare=own_data(label="mood"),
+    ),
+    Case(
+        "own-data-channel-not-numeric",
+        MINE,
+        "channel 'session' in recordings/p0.csv is not numeric",
+        prepare=own_data(channels=["acc_x", "session"]),
+    ),
+    Case(
+        "own-data-split-left-empty",
+        MINE,
+        "the validation split is empty: 6 subjects split",
+        prepare=own_data(
+            {"by": "subject", "fractions": {"train": 0.98, "validation": 0.01, "test": 0.01}}
+        ),
+    ),
+    Case(
+        "own-data-label-missing-from-train",
+        MINE,
+        "label 'jumping' is in the test split but not in train",
+        prepare=own_data({"by": "column", "column": "part"}, relabel="jumping"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "case", TAMPERED + PROVENANCE + SPLITS + FILES + OWN_DATA, ids=lambda case: case.id
+)
 def test_refused_cleanly(case, project, tmp_path):
     check(case, project, tmp_path)
 

@@ -95,18 +95,23 @@ def report_runs(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path
     return root
 
 
-def _run(metrics: dict, path: str = "x") -> Run:
+def _run(metrics: dict, path: str = "x", curves: list | None = None) -> Run:
     base = {"data": "d", "monitor": "val/acc", "mode": "max", "status": "finished"}
     base |= {"baseline": 0.2, "baseline_metric": "acc"}
-    return Run(path=Path(path), metrics=base | metrics)
+    return Run(path=Path(path), metrics=base | metrics, curves=curves or [])
+
+
+def _flat(value: float) -> list[dict[str, float]]:
+    """A validation curve that had flattened at `value` (so only the seeds decide)."""
+    return [{"step": s, "time_s": s / 10, "val/acc": value} for s in (100, 200, 300, 400)]
 
 
 def _result(scores: dict[str, list[float]], mode: str = "max") -> DatasetResult:
-    """A dataset result from test scores per model, no files needed."""
+    """A dataset result from test scores per model, flat curves, no files needed."""
     models = []
     for model, values in scores.items():
         runs = [
-            _run({"model": model, "seed": i, "mode": mode, "test": {"test/acc": v}})
+            _run({"model": model, "seed": i, "mode": mode, "test": {"test/acc": v}}, "x", _flat(v))
             for i, v in enumerate(values)
         ]
         models.append(ModelResult(model, runs))
@@ -185,23 +190,24 @@ def test_reading_names_the_winner_margin_and_baseline():
     assert "gru wins on d with test accuracy 0.810 ± 0.014" in text
     assert "ahead of rnn (0.510 ± 0.014) by 0.300" in text
     assert "beats it by 0.610" in text
-    assert "do not overlap" in text
+    assert "gru is named the winner" in text
 
 
 def test_reading_says_when_seed_spread_makes_the_gap_meaningless():
     text = " ".join(verdicts.reading(_result({"rnn": [0.5, 0.7], "gru": [0.55, 0.75]})))
-    assert "overlap" in text and "not a meaningful difference" in text
+    assert "gru leads at equal steps on d" in text and " wins " not in text
+    assert "within the seed-to-seed variation" in text and "No winner is named" in text
 
 
 def test_reading_with_a_single_seed_does_not_judge_the_spread():
     text = " ".join(verdicts.reading(_result({"rnn": [0.1], "gru": [0.15]})))
-    assert "Single seed" in text and "no spread to judge" in text
+    assert "single seed (gru and rnn): no spread to judge the gap" in text
     assert "No model beats the trivial baseline (0.200)" in text
 
 
 def test_reading_lower_is_better_and_nothing_finished():
     text = " ".join(verdicts.reading(_result({"rnn": [2.0], "gru": [1.0]}, mode="min")))
-    assert text.startswith("gru wins") and "lower is better" in text
+    assert text.startswith("gru leads at equal steps") and "lower is better" in text
     dead = _result({"rnn": []})
     dead.models[0].runs.append(_run({"model": "rnn", "status": "failed", "reason": "boom"}))
     assert verdicts.reading(dead)[0].startswith("No model finished on d")
@@ -221,7 +227,7 @@ def test_write_report_returns_the_headline(written):
     assert set(written["winners"]) == {"watch", "adding"}
     rows = [r for r in written["rows"] if r["data"] == "watch"]
     assert [r["model"] for r in rows] == list(MODELS)
-    assert sum(r["best"] for r in rows) == 1
+    assert sum(r["leader"] for r in rows) == 1 and sum(r["named_winner"] for r in rows) <= 1
     assert all(r["num_parameters"] > 0 and r["train_seconds"] > 0 for r in rows)
 
 
@@ -232,12 +238,12 @@ def test_markdown_has_tables_reading_provenance_and_the_failure(written, raw_dir
         assert f"\n## {data}\n" in text
         provenance = json.loads((raw_dir / data / "provenance.json").read_text())
         assert provenance["content_hash"] in text
-    assert "| model | test accuracy (mean ± std) | seeds | parameters |" in text
+    assert "| model | test accuracy (mean ± std) | seeds | rank, equal steps |" in text
     assert "| model | test MSE (mean ± std) |" in text
     assert "| trivial baseline |" in text
     assert re.search(r"\| rnn \| \S+ ± \S+ \| 2 \(\+1 failed\) \|", text)
     assert NAN_REASON in text
-    assert "Single seed" in text  # adding has one seed
+    assert "single seed" in text  # adding has one seed
     assert "seglearn 1.2.5" in text  # watch's revision: the package version
     assert not re.search(r"\bnan\b", text.replace(NAN_REASON, ""), re.I)
 

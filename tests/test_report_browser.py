@@ -288,7 +288,9 @@ def test_report_renders_in_chromium_with_every_table_and_plot(
             assert model in figure["text"], (figure["kind"], figure["dataset"], model)
     assert any("nan at step 3" in row and "failed" in row for row in facts["failed"])
     assert len(facts["readings"]) == len(datasets)
-    assert all(" wins on " in reading for reading in facts["readings"])
+    for reading in facts["readings"]:  # a winner only where the curves and seeds settle it
+        assert "Order at equal steps" in reading and "Validation curves at the end" in reading
+        assert (" wins on " in reading) == ("is named the winner" in reading)
     # every run records its gradient flow, so that lesson is drawn, one panel per dataset
     assert [f["lesson"] for f in facts["lessons"]] == ["gradient-flow"] * len(datasets)
     for figure in facts["lessons"]:

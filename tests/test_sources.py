@@ -79,8 +79,10 @@ def test_parametric_synthetic_names_and_unknown_names():
 
 def test_fetch_is_deterministic_and_matches_data_dvc(raw_dir, tmp_path):
     """A second fetch gives byte-identical files, and they are what data.dvc pins."""
-    first = {name: snapshot.verify(name, raw_dir)["content_hash"] for name in registry.DEFAULT}
-    again = fetch.fetch(registry.DEFAULT, tmp_path / "data" / "raw")
+    names = registry.default_names()
+    assert sorted(names) == ["adding", "copy", "shakespeare", "watch"]
+    first = {name: snapshot.verify(name, raw_dir)["content_hash"] for name in names}
+    again = fetch.fetch(names, tmp_path / "data" / "raw")
     assert {name: p["content_hash"] for name, p in again.items()} == first
     assert fetch.read_pins(ROOT) == first
 

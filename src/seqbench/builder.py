@@ -10,6 +10,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from seqbench import resources
+from seqbench.config_keys import DROPPED
 from seqbench.errors import ConfigError
 from seqbench.wandb_login import ANSWER_SECONDS, answers, base_url, logged_in
 
@@ -55,10 +56,10 @@ def build(cfg: DictConfig, run_dir: Path, resume: str | None = None):
     from seqbench.callbacks.atomic_checkpoint import AtomicCheckpointIO
     from seqbench.callbacks.recorder import RunRecorder
 
-    datamodule = instantiate(cfg.data)
+    datamodule = instantiate({k: v for k, v in cfg.data.items() if k not in DROPPED["data"]})
     datamodule.setup("fit")  # validates windows against the data before any training
     resources.check_memory(cfg, datamodule.info())  # a batch's activations, before the model
-    model_cfg = {k: v for k, v in cfg.model.items() if k != "name"}
+    model_cfg = {k: v for k, v in cfg.model.items() if k not in DROPPED["model"]}
     scheduler = instantiate(cfg.scheduler) if cfg.scheduler else None
     task = instantiate(
         cfg.task,

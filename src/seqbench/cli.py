@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from seqbench import storage
+from seqbench import cli_bench, storage
 from seqbench.errors import SeqbenchError
 
 RAW_DIR = Path(os.environ.get("SEQBENCH_RAW_DIR", "data/raw"))
@@ -16,13 +16,10 @@ def _fetch(args: argparse.Namespace) -> int:
     from seqbench.data import fetch, registry
 
     if args.list:
-        for name, spec in registry.SPECS.items():
-            mark = "default" if spec.default else ""
-            print(f"{name:18} {spec.kind:7} {mark:8}{spec.summary}")
-        print("adding-T<N>, copy-T<N>: the synthetic tasks at any sequence length N")
+        print("\n".join(fetch.listing(args.config_dir)))
         return 0
-    names = args.names or registry.DEFAULT
-    written = fetch.fetch(names, args.raw_dir)
+    names = args.names or registry.default_names(args.config_dir)
+    written = fetch.fetch(names, args.raw_dir, args.config_dir)
     for name, prov in written.items():
         rows = ", ".join(f"{split} {n}" for split, n in prov["rows"].items())
         print(f"{name}: {rows} rows -> {args.raw_dir / name} (content {prov['content_hash']})")
@@ -108,32 +105,6 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stream_bench(args: argparse.Namespace) -> int:
-    """Per-step streaming latency and state memory of the four models (see streaming_bench)."""
-    import torch
-    from rich.progress import Progress
-
-    from seqbench.device import resolve_device
-    from seqbench.lessons.streaming_bench import measure, summary
-    from seqbench.models import MODELS
-
-    with Progress(transient=True) as progress:
-        bars = {m: progress.add_task(f"streaming {m}", total=args.positions) for m in MODELS}
-
-        def advance(model: str, done: int) -> None:
-            progress.update(bars[model], completed=done)
-
-        rows = measure(args.positions, progress=advance, device=resolve_device(args.device))
-    result = {"positions": args.positions, "rows": rows, "torch": torch.__version__, "threads": 1}
-    result["device"] = args.device
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    for line in summary(rows):
-        print(line)
-    print(f"-> {args.out}")
-    return 0
-
-
 def _optional_int(value: str) -> int | None:
     return None if value.lower() == "none" else int(value)
 
@@ -184,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--root", type=Path, default=Path("."), help="project root with data.dvc")
     fetch.add_argument("--pin", action="store_true", help="record the result in data.dvc")
     fetch.add_argument("--list", action="store_true", help="list the known datasets")
+    fetch.add_argument("--config-dir", type=Path, action="append", default=[], metavar="DIR",
+                       help="a config folder of yours holding data/<name>.yaml")  # fmt: skip
     fetch.set_defaults(run=_fetch)
     train = commands.add_parser("train", help="seqbench-train with Hydra overrides")
     train.add_argument("overrides", nargs=argparse.REMAINDER, help="e.g. model=gru data=watch")
@@ -208,10 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("params", type=Path, nargs="?", default=Path("params.yaml"))
     check.add_argument("--out", type=Path, default=Path("runs/.params-ok"))
     check.set_defaults(run=_check_params)
-    bench = commands.add_parser("stream-bench", help="streaming latency and state memory")
-    bench.add_argument("--positions", type=int, default=4096, help="steps to stream per model")
-    bench.add_argument("--out", type=Path, default=Path("reports/lessons/streaming.json"))
-    bench.set_defaults(run=_stream_bench)
+    cli_bench.add_commands(commands)
     generate = commands.add_parser("generate", help="sample text from a character LM")
     generate.add_argument("ckpt", type=Path, help="a checkpoint, e.g. runs/.../best.ckpt")
     text = commands.add_parser("text-lessons", help="samples and exposure bias of text models")
@@ -225,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--temperature", type=float, default=0.8)
         sub.add_argument("--top-k", type=_optional_int, default=20, help="an int, or none")
         sub.add_argument("--seed", type=int, default=0)
-    for sub in (bench, generate, text):
+    for sub in (generate, text):
         sub.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     generate.set_defaults(run=_generate)
     text.set_defaults(run=_text_lessons)

@@ -27,7 +27,9 @@ from seqbench.config import CONF_DIR
 from seqbench.errors import ConfigError
 
 HYDRA_KEYS = ("_target_", "_partial_", "_convert_", "_recursive_", "_args_")
-DROPPED = {"model": ("name",)}  # read by seqbench itself, not passed to the constructor
+# read by seqbench itself, not passed to the constructor: a data config's dataset declaration
+# (source, split rule, summary, default) is for `seqbench fetch` (seqbench.data.registry)
+DROPPED = {"model": ("name",), "data": ("source", "split", "summary", "default")}
 
 
 def command_line() -> list[str]:
@@ -124,7 +126,7 @@ def check_added(cfg: DictConfig, overrides: list[str] | None = None) -> None:
             if options is None or option in options or option in DROPPED.get(path, ()):
                 continue
             node_keys = set(OmegaConf.select(cfg, path).keys()) | options
-            valid = sorted(node_keys - {option, *HYDRA_KEYS})
+            valid = sorted(node_keys - {option, *HYDRA_KEYS, *DROPPED.get(path, ())})
             raise ConfigError(
                 f"+{key}: {target} takes no option {option!r} (closest: "
                 f"{path}.{closest(option, valid)}); drop it or fix its name"

@@ -73,15 +73,13 @@ def check(params: dict) -> None:
         _nonempty(compare, "compare", key)
     _names(compare, "compare", "models", models)
     _names(compare, "compare", "budget", budgets)
-    for name in compare.get("datasets") or []:
-        registry.get(str(name))  # names the known datasets when it is not one
+    registry.check_names([str(n) for n in compare.get("datasets") or []])  # lists the known ones
     _integers(compare, "compare", "seeds", 0)
     if activations := _section(params, "activations", required=False):
         for key in ("models", "datasets", "clip"):
             _nonempty(activations, "activations", key)
         _names(activations, "activations", "models", models)
-        for name in activations.get("datasets") or []:
-            registry.get(str(name))
+        registry.check_names([str(n) for n in activations.get("datasets") or []])
         _names(activations, "activations", "clip", [True, False])
         _integers(activations, "activations", "seeds", 0)
     memory_datasets(params)
@@ -103,6 +101,5 @@ def memory_datasets(params: dict) -> list[str]:
         _integers(memory, "memory", key, 2, empty_ok=True)
     lengths = sorted(set(memory["lengths"]) | set(memory["long_lengths"]))
     names = [registry.memory_name(task, length) for task in memory["tasks"] for length in lengths]
-    for name in names:
-        registry.get(name)  # the length limits
+    registry.check_names(names)  # the length limits
     return names

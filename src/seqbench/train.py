@@ -131,7 +131,7 @@ def fit_and_test(run: Run, resume: str | None) -> dict:
         "grad_clip": task.grad_clip,
         "max_grad_norm": task.max_grad_norm,
         "train_seconds": round(fit_seconds, 2),
-        "throughput_tokens_per_s": round(run.recorder.throughput, 1),
+        **run.recorder.summary(),
         "devices": trainer.world_size,
         "torch": torch.__version__,
     }

@@ -1,6 +1,7 @@
 """A callback that keeps what a run directory must hold: validation curves against step
-and wall-clock time (curves.csv), and training throughput for metrics.json (also logged
-per step as ``train/tokens_per_s``: the one place a step is timed)."""
+and wall-clock time (curves.csv), and training throughput, tokens, device and CPU threads for
+metrics.json (throughput is also logged per step as ``train/tokens_per_s``: the one place a
+step is timed), so the report can state the cost it compares and what it was measured on."""
 
 import csv
 import io
@@ -8,6 +9,7 @@ import time
 from pathlib import Path
 
 import lightning as L
+import torch
 
 from seqbench import atomic, rundir
 
@@ -20,10 +22,14 @@ class RunRecorder(L.Callback):
         self.train_seconds = 0.0
         self.tokens = 0
         self._batch_started = 0.0
+        self.hardware: dict[str, object] = {}
 
     def on_fit_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         resumed_at = self.rows[-1]["time_s"] if self.rows else 0.0  # wall clock continues
         self.started = time.perf_counter() - resumed_at
+        device = module.device
+        name = torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
+        self.hardware = {"device_name": name, "threads": torch.get_num_threads()}
 
     def on_train_batch_start(self, trainer, module, batch, batch_idx: int) -> None:
         self._batch_started = time.perf_counter()
@@ -59,6 +65,11 @@ class RunRecorder(L.Callback):
     def throughput(self) -> float:
         """Time steps (tokens) per second over training batches, all devices together."""
         return self.tokens / self.train_seconds if self.train_seconds else 0.0
+
+    def summary(self) -> dict:
+        """metrics.json's record of training cost and where it was measured."""
+        rate = round(self.throughput, 1)
+        return {"throughput_tokens_per_s": rate, "train_tokens": self.tokens, **self.hardware}
 
     def state_dict(self) -> dict:
         """Curves and counters survive a resume, so curves.csv covers the whole run."""

@@ -4,6 +4,7 @@ data.dvc pins ``data/raw`` as a whole (DVC's own hash) and, under ``meta.dataset
 dataset's content hash, so a mismatch names the dataset whose source changed.
 """
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import datasets
@@ -39,9 +40,20 @@ def check_destination(raw_dir: Path, names: list[str]) -> None:
             )
 
 
-def fetch(names: list[str], raw_dir: Path) -> dict[str, dict]:
-    """Build and write each dataset with a progress display; returns their provenance."""
-    specs = [registry.get(name) for name in names]  # unknown names fail before any work
+def listing(config_dirs: Iterable[Path] = ()) -> list[str]:
+    """`seqbench fetch --list`: each data config's name, kind, whether a bare fetch builds it
+    (default) and summary."""
+    lines = [
+        f"{spec.name:18} {spec.kind:7} {'default' if spec.default else '':8}{spec.summary}"
+        for spec in registry.all_specs(config_dirs)
+    ]
+    return [*lines, "adding-T<N>, copy-T<N>: the synthetic tasks at any sequence length N"]
+
+
+def fetch(names: list[str], raw_dir: Path, config_dirs: Iterable[Path] = ()) -> dict[str, dict]:
+    """Build and write each dataset (its data config in seqbench's configs or in
+    ``config_dirs``) with a progress display; returns their provenance."""
+    specs = registry.get_many(names, config_dirs)  # unknown names fail before any work
     check_destination(raw_dir, [spec.name for spec in specs])
     raw_dir.mkdir(parents=True, exist_ok=True)
     datasets.disable_progress_bars()  # one rich display instead of one bar per split

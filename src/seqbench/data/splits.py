@@ -66,3 +66,58 @@ def describe(fractions: dict[str, float], seed: int) -> str:
     """The rule in words, for provenance."""
     parts = ", ".join(f"{s} {fractions[s]:g}" for s in SPLITS)
     return f"by seeded hash (blake2b, seed {seed}) into {parts}"
+
+
+RULE_KEYS = ("by", "fractions", "seed", "column")
+DEFAULT_FRACTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
+
+
+def check_rule(rule: object, allowed: tuple[str, ...], where: str) -> dict:
+    """A data config's ``split:`` node, filled in (fractions 0.8/0.1/0.1, seed 0) and checked:
+    ``by`` one of ``allowed`` (document, recording, subject: whole groups by seeded hash;
+    column: a column names each row's split), else one line naming the fix."""
+    example = "split: {by: " + allowed[0] + ", fractions: {train: 0.8, validation: 0.1, test: 0.1}}"
+    if rule is None:
+        raise DataError(f"{where} has no train/validation/test splits; add a rule: {example}")
+    if not isinstance(rule, dict):
+        raise DataError(f"{where}: split must be a mapping, e.g. {example}; got {rule!r}")
+    if unknown := sorted(set(rule) - set(RULE_KEYS)):
+        raise DataError(f"{where}: split takes {', '.join(RULE_KEYS)}; not {', '.join(unknown)}")
+    by = rule.get("by")
+    if by not in allowed:
+        raise DataError(f"{where}: split.by={by!r} is not a rule here; valid: {', '.join(allowed)}")
+    if by == "column":
+        if not isinstance(rule.get("column"), str) or not rule["column"]:
+            raise DataError(f"{where}: split.by=column needs split.column, the column's name")
+        return {"by": by, "column": rule["column"]}
+    fractions = rule.get("fractions", DEFAULT_FRACTIONS)
+    if not isinstance(fractions, dict):
+        raise DataError(f"{where}: split.fractions must map train, validation, test to numbers")
+    check_fractions(fractions)
+    seed = rule.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise DataError(f"{where}: split.seed must be an integer >= 0, got {seed!r}")
+    return {"by": by, "fractions": dict(fractions), "seed": seed}
+
+
+def by_column(values: Iterable[object], column: str) -> list[str]:
+    """Each row's split as a column names it: only train, validation or test, none empty."""
+    named = [str(value) for value in values]
+    if bad := sorted(set(named) - set(SPLITS)):
+        raise DataError(
+            f"the split column {column!r} must hold train, validation or test; it also holds "
+            f"{', '.join(map(repr, bad[:3]))}: rename those values or split by a seeded hash"
+        )
+    if empty := [split for split in SPLITS if split not in named]:
+        raise DataError(
+            f"the {empty[0]} split is empty: no row's {column!r} says {empty[0]}; give it rows "
+            "or split by a seeded hash"
+        )
+    return named
+
+
+def rule_words(rule: dict) -> str:
+    """A checked rule (:func:`check_rule`) in words, for provenance."""
+    if rule["by"] == "column":
+        return f"by the column {rule['column']!r}, which names each row's split"
+    return f"by {rule['by']}: " + describe(rule["fractions"], rule["seed"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import statistics
-import time
 from collections.abc import Callable
 
 import torch
@@ -20,6 +19,7 @@ from omegaconf import OmegaConf
 from seqbench.config import CONF_DIR
 from seqbench.errors import ConfigError
 from seqbench.lessons.streaming import Streamer
+from seqbench.lessons.timing import quiet_cpu, synchronizer, timed
 from seqbench.models import BACKBONES, MODELS
 from seqbench.tasks import Classifier
 
@@ -77,18 +77,12 @@ def measure(
         max_len = task.backbone.max_positions
         if max_len is not None and positions > max_len:
             raise ConfigError(f"{name} has max_len={max_len}; stream at most that many positions")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # one core: the timings then do not depend on other jobs' threads
-    torch.set_flush_denormal(True)  # tiny states would otherwise hit slow denormal arithmetic
-    try:
+    with quiet_cpu():
         generator = torch.Generator().manual_seed(0)
         x = torch.randn(1, positions, CHANNELS, generator=generator).to(device)
         return [
             r for name, task in tasks.items() for r in _run(name, task, x, every, window, progress)
         ]
-    finally:
-        torch.set_num_threads(threads)
-        torch.set_flush_denormal(False)
 
 
 def _run(
@@ -101,7 +95,7 @@ def _run(
 ) -> list[dict]:
     """Time every push of one model's stream, then summarise the kept positions."""
     streamer = Streamer(task)
-    sync = torch.cuda.synchronize if streamer.device.type == "cuda" else lambda: None
+    sync = synchronizer(streamer.device)
     for t in range(min(16, x.shape[1])):  # warm-up: first calls allocate and pick kernels
         streamer.push(x[:, t])
     streamer.reset()
@@ -109,11 +103,7 @@ def _run(
     seconds: list[float] = []
     state_bytes: dict[int, int] = {}
     for t in range(x.shape[1]):
-        sync()
-        start = time.perf_counter()
-        streamer.push(x[:, t])
-        sync()
-        seconds.append(time.perf_counter() - start)
+        seconds.append(timed(lambda t=t: streamer.push(x[:, t]), sync))
         if streamer.position in keep:
             state_bytes[streamer.position] = streamer.state_bytes()
         if progress is not None and (streamer.position % every == 0 or t == x.shape[1] - 1):
@@ -130,6 +120,7 @@ def _run(
                 "state_bytes": state_bytes[position],
                 "num_parameters": task.num_parameters,
                 "hidden_size": task.backbone.hidden_size,
+                "window": window,
             }
         )
     return rows

@@ -1,17 +1,19 @@
 """`seqbench report RUNS_DIR`: collect the runs, then write comparison.html and .md."""
 
 import datetime
+import json
 from pathlib import Path
 
 from seqbench import atomic
 from seqbench.errors import SeqbenchError
-from seqbench.report import lessons, lessons_text
+from seqbench.report import lessons, lessons_cost, lessons_text, reference
 from seqbench.report.collect import find_runs, summarise
 from seqbench.report.html import render_html
+from seqbench.report.judgement import judge
 from seqbench.report.markdown import render_markdown
 from seqbench.report.page import Lesson, build_page
 from seqbench.report.results import DatasetResult, Run
-from seqbench.report.verdicts import winner
+from seqbench.report.verdicts import leader
 
 HTML_NAME, MARKDOWN_NAME = "comparison.html", "comparison.md"
 
@@ -25,7 +27,7 @@ def headline(results: list[DatasetResult]) -> list[dict]:
     """One row per (dataset, model): the numbers of the results tables, for callers."""
     rows = []
     for result in results:
-        best = winner(result)
+        best, named = leader(result), judge(result).named
         for model in result.models:
             rows.append(
                 {
@@ -41,7 +43,8 @@ def headline(results: list[DatasetResult]) -> list[dict]:
                     "train_seconds": model.average("train_seconds"),
                     "throughput_tokens_per_s": model.average("throughput_tokens_per_s"),
                     "baseline": result.baseline if result.baseline_applies else None,
-                    "best": model is best,
+                    "leader": model is best,
+                    "named_winner": model is named,
                 }
             )
     return rows
@@ -49,7 +52,7 @@ def headline(results: list[DatasetResult]) -> list[dict]:
 
 def lesson_sections(runs: list[Run], lessons_dir: Path) -> list[Lesson]:
     """The RNN lessons: gradient flow (comparison datasets, and the study's longest adding
-    task), the long-memory and activation studies, generated text and streaming."""
+    task), the long-memory and activation studies, generated text, streaming and cost vs T."""
     compare = [run for run in runs if not run.metrics.get("study")]
     memory = lessons.study_runs(runs, "long_memory")
     panels: dict[str, list[Run]] = {}
@@ -65,6 +68,7 @@ def lesson_sections(runs: list[Run], lessons_dir: Path) -> list[Lesson]:
         lessons.activations_section(lessons.study_runs(runs, "activations")),
         lessons_text.exposure_section(lessons_dir),
         lessons_text.streaming_section(lessons_dir),
+        lessons_cost.cost_section(lessons_dir),
     ]
     return [section for section in sections if section is not None]
 
@@ -75,8 +79,11 @@ def write_report(
     """Write comparison.html and comparison.md for every run under runs_dir.
 
     raw_dir is where each dataset's provenance.json is looked up (then the raw_dir each
-    run's config names). Returns the paths written, run counts, the winner per dataset and
-    the headline rows. Raises SeqbenchError when runs_dir holds no run.
+    run's config names); out_dir/reference/full.json, where present, is the full-budget
+    reference the rankings are compared with. Writes comparison.json (the rankings) beside
+    the pages. Returns the paths written, run counts, the named winner per dataset (None
+    where the verdict names none) and the headline rows. Raises SeqbenchError when runs_dir
+    holds no run.
     """
     runs_dir, out_dir = Path(runs_dir), Path(out_dir)
     if not runs_dir.is_dir():
@@ -93,17 +100,23 @@ def write_report(
     sections = lesson_sections(runs, Path(lessons_dir) if lessons_dir else out_dir / "lessons")
     generated = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     html_path, markdown_path = out_dir / HTML_NAME, out_dir / MARKDOWN_NAME
-    page = build_page(results, runs_dir, generated, sections)
+    json_path, reference_path = out_dir / reference.JSON_NAME, out_dir / reference.REFERENCE
+    stored, why = reference.load(reference_path)
+    held = (stored, reference.note(reference_path, stored, why))
+    page = build_page(results, runs_dir, generated, sections, held)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         _write(html_path, render_html(page))
         _write(markdown_path, render_markdown(page))
+        _write(json_path, json.dumps(reference.summary(results, generated), indent=2) + "\n")
     except OSError as error:
         raise SeqbenchError(f"cannot write the report into {out_dir}: {error.strerror}") from error
-    winners = {r.data: (w.model if (w := winner(r)) else None) for r in results}
+    winners = {r.data: (w.model if (w := judge(r).named) else None) for r in results}
     return {
         "html": html_path,
         "markdown": markdown_path,
+        "json": json_path,
+        "reference": stored is not None,
         "runs": len(runs),
         "finished": sum(run.ok for run in runs),
         "failed": [

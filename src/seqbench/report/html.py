@@ -188,6 +188,8 @@ def lesson_section(lesson: Lesson) -> str:
 def render_html(page: Page) -> str:
     sections = "".join(dataset_section(section, page.runs_dir) for section in page.datasets)
     sections += "".join(lesson_section(lesson) for lesson in page.lessons)
+    note = escape(page.reference)
+    reference = f'<p class="note" id="reference">{note}</p>' if page.reference else ""
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -208,6 +210,7 @@ Generated {escape(page.generated)}.</p>
 <h2>Summary</h2>
 {summary_table(page.summary)}
 <p class="note">{escape(page.note)}</p>
+{reference}
 </section>
 {sections}
 </main>

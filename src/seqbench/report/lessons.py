@@ -15,6 +15,7 @@ from seqbench.data import baselines, registry
 from seqbench.lessons.gradient_flow import slope
 from seqbench.report import lesson_plots
 from seqbench.report.formatting import MISSING, number, spread
+from seqbench.report.lesson_readings import activation_reading, gradient_reading, shape
 from seqbench.report.page import Figure, Lesson
 from seqbench.report.results import Run, finite, model_rank
 from seqbench.report.tables import Table
@@ -53,7 +54,7 @@ def slope_text(profile: list[tuple[float, float]] | None) -> str:
 
 def gradient_flow_section(panels: dict[str, list[Run]]) -> Lesson | None:
     """One figure per dataset: every model's profile at init and trained (first seed)."""
-    rows, figures = [], []
+    rows, figures, trained_profiles = [], [], {}
     for name, runs in panels.items():
         profiles = {}
         for run in sorted(runs, key=lambda r: (model_rank(r.model), str(r.seed))):
@@ -61,12 +62,16 @@ def gradient_flow_section(panels: dict[str, list[Run]]) -> Lesson | None:
                 profiles[run.model] = found
         if not profiles:
             continue
+        trained_profiles[name] = {model: found["trained"] for model, found in profiles.items()}
         for model, found in profiles.items():
             trained = dict(found["trained"])
             far = max(trained)
             ratio = trained[far] / trained[1] if trained.get(1) else None
             init = slope_text(found.get("init"))
-            rows.append([name, model, init, slope_text(found["trained"]), number(ratio)])
+            rows.append(
+                [name, model, init, slope_text(found["trained"]), shape(found["trained"]),
+                 number(ratio)]
+            )  # fmt: skip
         figures.append(
             Figure(
                 "gradient-flow",
@@ -77,21 +82,9 @@ def gradient_flow_section(panels: dict[str, list[Run]]) -> Lesson | None:
         )
     if not rows:
         return None
-    decay = {}
-    for name, model, _, trained, _ in rows:
-        decay.setdefault(name, []).append(f"{model} {trained}")
-    reading = [
-        "The loss sits on the last step; each curve shows how strongly it reaches the state "
-        "t steps earlier. A vanilla RNN multiplies by its recurrent Jacobian at every step, "
-        "so its curve falls as a straight line on the log scale (vanishing gradients); the "
-        "LSTM's cell state and the GRU's update gate keep a near-identity path open; the "
-        "Transformer's attention reaches every position directly, so its curve is flat.",
-        *(
-            f"Fitted decay after training, {name}: {'; '.join(found)}."
-            for name, found in decay.items()
-        ),
-    ]
-    header = ["data", "model", "decay at init", "decay trained", "‖∂L/∂h‖ far / near (trained)"]
+    reading = gradient_reading(trained_profiles)
+    header = ["data", "model", "decay at init", "decay trained", "shape (trained)",
+              "‖∂L/∂h‖ far / near (trained)"]  # fmt: skip
     return Lesson(
         "gradient-flow", "Gradient flow through time", reading, [Table(header, rows)], figures
     )
@@ -174,10 +167,11 @@ def activations_section(runs: list[Run]) -> Lesson | None:
         "activations",
         "Activations, initialisation and gradient clipping",
         [
-            "Vanilla RNNs only: tanh saturates (gradients vanish), ReLU is unbounded (gradients "
-            "can explode), IRNN starts ReLU units from the identity so the state is carried "
-            "unchanged at first. Every step whose gradient norm exceeded task.grad_clip is "
-            "counted, with clipping on (the norm is rescaled) and off (the step goes through).",
+            "Vanilla RNNs only. The textbook expects tanh to saturate (gradients vanish) and "
+            "ReLU, being unbounded, to let gradients explode; IRNN starts ReLU units from the "
+            "identity so the state is carried unchanged at first. Every step whose gradient "
+            "norm exceeded task.grad_clip is counted, with clipping on (the norm is rescaled) "
+            "and off (the step goes through).",
         ],
     )
     for data in sorted({run.data for run in runs}):
@@ -187,7 +181,8 @@ def activations_section(runs: list[Run]) -> Lesson | None:
             clipped = run.metrics.get("clipped_steps")
             share = clipped / steps if steps and isinstance(clipped, int) else None
             clip = bool(run.metrics.get("clip_gradients", True))
-            plotted.append({"model": run.model, "clip": clip, "exploded_share": share})
+            plotted.append({"model": run.model, "clip": clip, "exploded_share": share,
+                            "max_grad_norm": run.metrics.get("max_grad_norm")})  # fmt: skip
             result = number(run.score) if run.ok else f"failed: {run.reason}"
             init = slope_text(read_profiles(run).get("init"))
             rows.append(
@@ -211,6 +206,7 @@ def activations_section(runs: list[Run]) -> Lesson | None:
             "gradient decay at init",
         ]
         section.tables.append(Table(header, rows, caption=data))
+        section.reading.append(activation_reading(data, plotted))
         section.figures.append(
             Figure(
                 "activations",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from seqbench.report import lesson_plots
 from seqbench.report.formatting import number
+from seqbench.report.lesson_readings import streaming_caption, streaming_reading
 from seqbench.report.page import Figure, Lesson
 from seqbench.report.results import model_rank
 from seqbench.report.tables import Table
@@ -111,13 +112,7 @@ def streaming_section(lessons_dir: Path) -> Lesson | None:
     return Lesson(
         "streaming",
         "Streaming: one time step at a time",
-        [
-            "A Streamer feeds one step at a time and keeps state: an RNN's hidden state has a "
-            "fixed size, so each step costs the same at position 10 or 4000; a Transformer "
-            "keeps every past key and value, so its memory grows linearly with the position "
-            "and each step attends over all of it. Outputs equal the full forward pass "
-            "(tested). Batch 1, one CPU thread.",
-        ],
+        streaming_reading(found),
         [
             Table(
                 ["model", "parameters", "latency per step (ms)", "state (bytes)"],
@@ -129,8 +124,7 @@ def streaming_section(lessons_dir: Path) -> Lesson | None:
             Figure(
                 "streaming",
                 lesson_plots.streaming_svg(rows),
-                "Per-step latency (median of 9 steps) and state "
-                "memory against the position in the stream.",
+                streaming_caption(found),
                 wide=True,
             )
         ],

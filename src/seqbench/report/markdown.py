@@ -74,6 +74,7 @@ def render_markdown(page: Page) -> str:
         *table_lines(page.summary),
         page.note,
         "",
+        *([page.reference, ""] if page.reference else []),
     ]
     for section in page.datasets:
         lines += dataset_lines(section)

@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seqbench.models import MODELS
+from seqbench.report.convergence import FLAT_RULE
+from seqbench.report.judgement import GAP_RULE
 from seqbench.report.plots import bars_svg, curves_svg
 from seqbench.report.provenance import provenance_rows
+from seqbench.report.reference import compare
 from seqbench.report.results import DatasetResult, metric_words
 from seqbench.report.tables import Table, config_table, results_table, runs_table, summary_table
 from seqbench.report.verdicts import best_marked, reading
@@ -16,8 +19,13 @@ from seqbench.report.verdicts import best_marked, reading
 TITLE = "seqbench: model comparison"
 MODELS_COMPARED = " vs ".join(MODELS)
 MAIN_METRIC_NOTE = (
-    "Main metric: the test value of the metric that picked each run's best checkpoint. "
-    "Mean ± sample standard deviation over seeds; failed runs are listed, never averaged."
+    "Main metric: the test value of the metric that picked each run's best checkpoint; the "
+    "order by it is the order at equal steps (equal tokens) where every run trained the same "
+    "steps, and each reading says whether they did. Equal time: "
+    "each run's validation curve interpolated at the shortest run's last validation time "
+    "(wall clock, validation included). Cost: seconds of training step per 1000 tokens. "
+    "Mean ± sample standard deviation over seeds; failed runs are listed, never averaged. "
+    f"{FLAT_RULE} {GAP_RULE}"
 )
 FIGURES_ELSEWHERE = "Learning curves and bar charts are in `comparison.html`."
 
@@ -72,6 +80,7 @@ class Page:
     note: str
     datasets: list[DatasetPage]
     lessons: list[Lesson]
+    reference: str = ""  # which full-budget reference the rankings are held against, or none
 
     @property
     def tally(self) -> str:
@@ -98,13 +107,14 @@ def dataset_figures(result: DatasetResult) -> list[Figure]:
     ]
 
 
-def dataset_page(result: DatasetResult, runs_dir: Path) -> DatasetPage:
+def dataset_page(result: DatasetResult, runs_dir: Path, reference: dict | None) -> DatasetPage:
     config, shared = config_table(result.runs)
     best = best_marked(result)
+    held = compare(result, reference)
     return DatasetPage(
         data=result.data,
         subtitle=f"{result.kind_words}; main metric: {result.label()}, {result.better}",
-        reading=reading(result),
+        reading=reading(result) + ([held] if held else []),
         results=results_table(result),
         figures=dataset_figures(result),
         runs=runs_table(result, runs_dir),
@@ -117,9 +127,14 @@ def dataset_page(result: DatasetResult, runs_dir: Path) -> DatasetPage:
 
 
 def build_page(
-    results: list[DatasetResult], runs_dir: Path, generated: str, lessons: list[Lesson] = ()
+    results: list[DatasetResult],
+    runs_dir: Path,
+    generated: str,
+    lessons: list[Lesson] = (),
+    reference: tuple[dict | None, str] = (None, ""),
 ) -> Page:
-    """The page model of a comparison: one section per dataset, then the lessons."""
+    """The page model of a comparison: one section per dataset, then the lessons;
+    ``reference`` is the stored full-budget result and the page's note about it."""
     runs = [run for result in results for run in result.runs]
     return Page(
         title=TITLE,
@@ -129,6 +144,7 @@ def build_page(
         finished=sum(run.ok for run in runs),
         summary=summary_table(results),
         note=MAIN_METRIC_NOTE,
-        datasets=[dataset_page(result, runs_dir) for result in results],
+        datasets=[dataset_page(result, runs_dir, reference[0]) for result in results],
         lessons=list(lessons),
+        reference=reference[1],
     )

@@ -5,20 +5,19 @@ commit sha with one bounded request, so an unreachable Hub fails fast instead of
 for minutes, and the data is then loaded at exactly that sha and recorded in provenance.
 """
 
-import itertools
 import os
 
 import datasets
 import huggingface_hub
-import numpy as np
 from datasets import Dataset, DatasetDict, Features, Value
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
-from seqbench.data.sources import Built
-from seqbench.data.sources.watch import sensor_features
+from seqbench.data import splits
+from seqbench.data.sources import Built, sensor_table
 from seqbench.errors import DataError
 
 SPLITS = ("train", "validation", "test")
+BUNDLED = "shakespeare (text), watch (sensor), adding, copy (synthetic)"
 
 
 def hub_timeout() -> float:
@@ -26,15 +25,15 @@ def hub_timeout() -> float:
     return float(os.environ.get("SEQBENCH_HUB_TIMEOUT", "10"))
 
 
-def _unreachable(repo: str, reason: str, bundled: str) -> DataError:
+def _unreachable(repo: str, reason: str) -> DataError:
     return DataError(
         f"cannot reach the Hugging Face Hub at {huggingface_hub.constants.ENDPOINT} for {repo} "
         f"({reason}); fetch it where the Hub is reachable and `dvc push`, or set "
-        f"HF_HUB_OFFLINE=1 to use a cached copy, or use the bundled datasets: {bundled}"
+        f"HF_HUB_OFFLINE=1 to use a cached copy, or use the bundled datasets: {BUNDLED}"
     )
 
 
-def resolve_sha(repo: str, revision: str, bundled: str) -> str | None:
+def resolve_sha(repo: str, revision: str) -> str | None:
     """The commit sha that ``revision`` points at now; None in offline mode (cache decides)."""
     try:
         info = huggingface_hub.HfApi().dataset_info(repo, revision=revision, timeout=hub_timeout())
@@ -44,90 +43,98 @@ def resolve_sha(repo: str, revision: str, bundled: str) -> str | None:
         status = error.response.status_code if error.response is not None else "?"
         raise DataError(
             f"the Hub has no dataset {repo} at revision {revision!r} (HTTP {status}); check "
-            "the repo id and revision in seqbench's dataset registry"
+            "the repo id and revision in its data config"
         ) from error
     except Exception as error:  # httpx transport errors and timeouts
-        raise _unreachable(repo, f"{type(error).__name__}: {error}", bundled) from error
+        raise _unreachable(repo, f"{type(error).__name__}: {error}") from error
     return info.sha
 
 
-def load(
-    repo: str, revision: str, bundled: str, splits: tuple[str, ...] = SPLITS
-) -> tuple[DatasetDict, str | None]:
-    sha = resolve_sha(repo, revision, bundled)
+def load(repo: str, revision: str, needed: tuple[str, ...]) -> tuple[DatasetDict, str | None]:
+    """The repo at ``revision`` (resolved to a sha first) with the ``needed`` splits."""
+    sha = resolve_sha(repo, revision)
     try:
         loaded = datasets.load_dataset(repo, revision=sha or revision)
     except (ConnectionError, OSError) as error:
-        raise _unreachable(repo, str(error).splitlines()[0], bundled) from error
-    if missing := [s for s in splits if s not in loaded]:
-        raise DataError(f"{repo}@{revision} lacks splits {missing}; seqbench needs {list(splits)}")
+        raise _unreachable(repo, str(error).splitlines()[0]) from error
+    if missing := [s for s in needed if s not in loaded]:
+        hint = (
+            ""
+            if needed == ("train",)
+            else ("; or add a split rule to its data config, e.g. split: {by: document}")
+        )
+        raise DataError(
+            f"{repo}@{revision} has no {', '.join(missing)} split (it has "
+            f"{', '.join(loaded)}); seqbench needs {', '.join(needed)}{hint}"
+        )
     return loaded, sha
 
 
-def build_text(repo: str, revision: str, column: str, licence: str, bundled: str) -> Built:
-    """A text repo (one or more rows of ``column`` per split) as seqbench's text schema."""
-    loaded, sha = load(repo, revision, bundled)
+UNSTATED = "not stated in the data config; see the dataset card"
+
+
+def text(
+    repo: str,
+    revision: str,
+    column: str = "text",
+    split: dict | None = None,
+    licence: str = UNSTATED,
+) -> Built:
+    """A text repo as seqbench's text schema: its own train/validation/test splits, or, with
+    a ``split`` rule, its train split divided by document (a row) or by a split column."""
+    rule = None if split is None else splits.check_rule(split, ("document", "column"), repo)
+    loaded, sha = load(repo, revision, SPLITS if rule is None else ("train",))
+    train = loaded["train"]
+    if column not in train.column_names:
+        raise DataError(
+            f"{repo} has no column {column!r} (the text column); its columns: "
+            f"{', '.join(train.column_names)}"
+        )
     features = Features({"text": Value("string")})
-    splits = {s: Dataset.from_dict({"text": loaded[s][column]}, features=features) for s in SPLITS}
+    if rule is None:
+        documents = {s: loaded[s][column] for s in SPLITS}
+        words = "the repo's own train/validation/test splits"
+    else:
+        texts = train[column]
+        if rule["by"] == "column":
+            if rule["column"] not in train.column_names:
+                raise DataError(f"{repo} has no column {rule['column']!r} (the split column)")
+            named = splits.by_column(train[rule["column"]], rule["column"])
+        else:
+            keys = [str(i) for i in range(len(texts))]
+            assigned = splits.assign(keys, rule["fractions"], rule["seed"], "document")
+            named = [assigned[key] for key in keys]
+        documents = {s: [t for t, n in zip(texts, named, strict=True) if n == s] for s in SPLITS}
+        words = f"the repo's train split, {splits.rule_words(rule)}"
+    if not all(isinstance(t, str) for docs in documents.values() for t in docs):
+        raise DataError(f"{repo}: column {column!r} does not hold text; name the text column")
+    built = {s: Dataset.from_dict({"text": documents[s]}, features=features) for s in SPLITS}
     return Built(
-        splits=DatasetDict(splits),
+        splits=DatasetDict(built),
         source={"type": "hub", "repo": repo, "revision": revision, "sha": sha},
-        split_rule="the repo's own train/validation/test splits",
+        split_rule=words,
         licence=licence,
     )
 
 
-def recordings(subjects: np.ndarray, labels: np.ndarray) -> list[slice]:
-    """Contiguous runs of rows with the same subject and label: one recording each."""
-    change = np.flatnonzero((subjects[1:] != subjects[:-1]) | (labels[1:] != labels[:-1])) + 1
-    bounds = [0, *change.tolist(), len(subjects)]
-    return [slice(a, b) for a, b in itertools.pairwise(bounds)]
-
-
-def build_sensor(
+def sensor(
     repo: str,
     revision: str,
     channels: list[str],
     label: str,
-    subject: str,
-    held_out: tuple[int, int],
-    licence: str,
-    bundled: str,
+    subject: str | None = None,
+    recording: str | None = None,
+    sample_rate_hz: float | None = None,
+    split: dict | None = None,
+    licence: str = UNSTATED,
 ) -> Built:
-    """A long-format sensor repo (one row per sample) cut into per-recording rows.
-
-    Rows of one subject with one label form a recording; subjects are split so that no
-    person is in two splits: the last ``held_out`` = (validation, test) subjects in sorted
-    order are held out.
-    """
-    loaded, sha = load(repo, revision, bundled, splits=("train",))
-    table = loaded["train"].with_format("numpy")[:]
-    signal = np.stack([table[c] for c in channels], axis=1).astype(np.float32)
-    subjects, raw_labels = (
-        np.asarray(table[subject]).astype(str),
-        np.asarray(table[label]).astype(str),
-    )
-    names = sorted(set(raw_labels.tolist()))
-    people = sorted(set(subjects.tolist()))
-    n_val, n_test = held_out
-    test, val = set(people[len(people) - n_test :]), set(people[len(people) - n_test - n_val :])
-    rows: dict[str, dict[str, list]] = {
-        s: {"signal": [], "label": [], "subject": []} for s in SPLITS
-    }
-    for run in recordings(subjects, raw_labels):
-        who = subjects[run.start]
-        split = "test" if who in test else "validation" if who in val else "train"
-        rows[split]["signal"].append(signal[run])
-        rows[split]["label"].append(names.index(raw_labels[run.start]))
-        rows[split]["subject"].append(people.index(who))
-    features = sensor_features(len(channels), names)
-    return Built(
-        splits=DatasetDict({s: Dataset.from_dict(r, features=features) for s, r in rows.items()}),
-        source={"type": "hub", "repo": repo, "revision": revision, "sha": sha},
-        split_rule=(
-            f"by subject: of {len(people)} subjects in sorted order, the last {n_test} test, "
-            f"the {n_val} before them validation; a recording is a run of one subject and label"
-        ),
-        licence=licence,
-        extra={"channels": channels},
+    """A long-format sensor repo (one row per sample) cut into recordings, split by a rule
+    (:mod:`seqbench.data.sources.sensor_table`)."""
+    rule = splits.check_rule(split, sensor_table.RULES, repo)
+    roles = sensor_table.columns_of(rule, label, subject, recording)
+    loaded, sha = load(repo, revision, ("train",))
+    table = sensor_table.normalise(loaded["train"].with_format("arrow")[:], repo, channels, roles)
+    source = {"type": "hub", "repo": repo, "revision": revision, "sha": sha}
+    return sensor_table.build(
+        table, rule, source, channels, label, subject, recording, sample_rate_hz, licence
     )
