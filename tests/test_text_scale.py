@@ -156,3 +156,14 @@ def test_100_mb_corpus_starts_in_bounded_memory_with_the_right_ids(tmp_path):
         len(ids["train"]) + len(ids["validation"]) + len(ids["test"])
         == size + len(built.source["files"]) - 3
     )
+
+
+def test_text_files_is_a_config_file_source(corpus, monkeypatch):
+    from seqbench.data import registry
+
+    assert registry.BUILDERS["seqbench.data.sources.text_files.text"][1] == "text"
+    monkeypatch.chdir(corpus)
+    built = text_files.text("**/*.txt", split={"by": "document", "seed": 3})
+    assert sum(len(s) for s in built.splits.values()) == 30 and "seed 3" in built.split_rule
+    with pytest.raises(DataError, match="has no train/validation/test splits"):
+        text_files.text("**/*.txt")

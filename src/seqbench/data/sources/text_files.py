@@ -154,3 +154,16 @@ def build(
         + split_rules.describe(fractions, seed),
         licence=licence,
     )
+
+
+def text(
+    files: str,
+    text_column: str | None = None,
+    split: dict | None = None,
+    licence: str = "as stated by the files' owner (local files)",
+) -> Built:
+    """The data-config builder (``source: {_target_: seqbench.data.sources.text_files.text,
+    files: corpus/*.txt}`` with ``split: {by: document}``): ``files`` relative to the project
+    root (the working folder), split by document as the rule says."""
+    rule = split_rules.check_rule(split, ("document",), f"source.files {files!r}")
+    return build(files, text_column, rule["fractions"], rule["seed"], Path.cwd(), licence)
