@@ -20,6 +20,7 @@ from hub_standin import HubStandin, hub_env, hub_standin  # noqa: F401
 from own_data import FRACTIONS, data_config, parquet, recordings, sensor_source, write_csvs
 
 from seqbench.data import fetch, registry, splits
+from seqbench.data.text import CharLMDataModule
 from seqbench.errors import DataError
 
 SPLITS = ("train", "validation", "test")
@@ -202,3 +203,22 @@ def test_own_sensor_data_end_to_end_fetch_pin_and_train(tmp_path):
     assert trained.returncode == 0, trained.stderr[-3000:]
     metrics = json.loads((tmp_path / "runs/my_sensors/gru/0/metrics.json").read_text())
     assert metrics["status"] == "finished" and metrics["data_content_hash"] == pins["my_sensors"]
+
+
+def test_the_readme_local_text_example_fetches_and_reads_bytes(tmp_path, monkeypatch):
+    """The README's local-text example as written: books/*.txt, one document each, split by
+    document, and its DataModule reads byte ids as the file sets ``vocab: byte``."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "books").mkdir()
+    for i in range(30):
+        (tmp_path / "books" / f"book{i}.txt").write_text(f"Buch {i}: Grüße. " * 40)
+    conf = readme_config(tmp_path / "my_conf", "my_books")
+    provenance = fetch.fetch(["my_books"], tmp_path / "raw", [conf])["my_books"]
+    assert sum(provenance["rows"].values()) == 30 and all(provenance["rows"].values())
+    assert "by document" in provenance["split_rule"]
+    assert len(provenance["source"]["files"]) == 30
+    data = yaml.safe_load((conf / "data" / "my_books.yaml").read_text())
+    module = CharLMDataModule("my_books", tmp_path / "raw", seq_len=32, vocab=data["vocab"])
+    module.setup()
+    assert module.vocab_size == 256
+    assert "Grüße".encode() in bytes(module.datasets["train"].ids[:2000].tolist())
