@@ -139,11 +139,13 @@ def read_provenance(name: str, raw_dir: Path) -> dict:
     return provenance
 
 
-def verify(name: str, raw_dir: Path, pinned: bool = True) -> dict:
+def verify(name: str, raw_dir: Path, pinned: bool = True, remember: bool = True) -> dict:
     """The snapshot's provenance, after checking every file against it and the content hash,
     recomputed from the files, against provenance.json and (``pinned``) against the pin in
     the data.dvc that pins ``raw_dir``: a file changed together with its md5 in
-    provenance.json is still caught. The returned content_hash is the recomputed one."""
+    provenance.json is still caught. The returned content_hash is the recomputed one.
+    ``remember``: stamp the md5s once it passed (a caller checking several snapshots stamps
+    them only when all passed, so a refusal writes nothing)."""
     folder = raw_dir / name
     provenance = read_provenance(name, raw_dir)
     recorded = provenance["files"]
@@ -169,6 +171,8 @@ def verify(name: str, raw_dir: Path, pinned: bool = True) -> dict:
             f"{pinned_hashes[name]}; not using it. Restore the pinned data with `dvc pull` or "
             f"`seqbench fetch {name}`, or adopt it with `seqbench fetch --pin` and commit data.dvc"
         )
+    if remember:
+        stamps.remember(folder, actual)
     return provenance | {"content_hash": computed}
 
 
@@ -201,11 +205,14 @@ def describe(raw_dir: Path) -> dict[str, dict]:
             f"{raw_dir} {state}; give the raw data folder (default data/raw, filled by "
             "`seqbench fetch`)"
         )
-    summary = {}
+    summary, checked = {}, {}
     for folder in sorted(p for p in raw_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        provenance = verify(folder.name, raw_dir)
+        provenance = verify(folder.name, raw_dir, remember=False)
         summary[folder.name] = {
             key: provenance[key]
             for key in ("kind", "source", "split_rule", "licence", "rows", "content_hash")
         } | {"bytes": sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())}
+        checked[folder] = provenance["files"]
+    for folder, files in checked.items():
+        stamps.remember(folder, files)
     return summary

@@ -6,9 +6,12 @@ same is not hashed again. Any write changes mtime and ctime, and ctime cannot be
 (``touch`` sets mtime only), so an edited, replaced or restored file is hashed again and
 refused if it differs. As git does for its index, a file changed within ``RACY_S`` of its
 stamp is never trusted: a later write in the same clock tick would leave its times as they were.
-Stamps live in ``<raw_dir>/../.<raw_dir name>-verified/`` (outside the DVC-tracked folder).
+Stamps are a cache, so they live in the user's cache folder (``$XDG_CACHE_HOME`` or
+``~/.cache``, under ``seqbench/verified/``), one file per snapshot folder: never in the project,
+where DVC, git or a refused command's "nothing changed" would see them.
 """
 
+import hashlib
 import json
 import os
 import time
@@ -22,8 +25,10 @@ RACY_S = 2.0
 
 
 def _stamp_file(folder: Path) -> Path:
-    raw = folder.resolve().parent
-    return raw.parent / f".{raw.name}-verified" / f"{folder.name}.json"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    where = str(folder.resolve())
+    key = hashlib.md5(where.encode()).hexdigest()[:16]
+    return cache / "seqbench" / "verified" / f"{folder.name}-{key}.json"
 
 
 def _key(path: Path) -> list[int]:
@@ -57,7 +62,8 @@ def record(folder: Path, digests: dict[str, str]) -> None:
 
 def hashes(folder: Path, paths: list[Path], md5: Callable[[Path], str]) -> dict[str, str]:
     """md5 of each of ``paths`` (under ``folder``), from the stamp where the file is unchanged;
-    the others are hashed on several threads, in the order of ``paths``."""
+    the others are hashed on several threads, in the order of ``paths``. Records nothing:
+    :func:`remember` does, once the snapshot has passed its check."""
     stamps, known, unknown = _read(folder), {}, {}
     order = [path.relative_to(folder).as_posix() for path in paths]
     for rel, path in zip(order, paths, strict=True):
@@ -68,7 +74,12 @@ def hashes(folder: Path, paths: list[Path], md5: Callable[[Path], str]) -> dict[
             unknown[rel] = path
     with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:  # hashlib frees the GIL
         known |= dict(zip(unknown, pool.map(md5, unknown.values()), strict=True))
-    digests = {rel: known[rel] for rel in order}
+    return {rel: known[rel] for rel in order}
+
+
+def remember(folder: Path, digests: dict[str, str]) -> None:
+    """Record ``digests`` of a snapshot that passed its check, unless already recorded: a
+    refused snapshot leaves the stamps as they were (a failed check writes nothing)."""
+    stamps = _read(folder)
     if digests != {rel: stamp[1] for rel, stamp in stamps.items() if isinstance(stamp, list)}:
         record(folder, digests)
-    return digests
