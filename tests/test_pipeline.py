@@ -50,7 +50,7 @@ def test_unknown_model_dataset_or_budget_lists_the_valid_names(tmp_path):
 def test_study_sections_are_checked_too(tmp_path):
     cases = [
         ("activations", "models", ["irnn", "lru"], "activations.models: unknown 'lru'"),
-        ("activations", "datasets", ["watch", "copy"], "activations.datasets: unknown 'copy'"),
+        ("activations", "datasets", ["watch", "mnist"], "unknown dataset 'mnist'"),
         ("memory", "tasks", ["adding", "sort"], "memory.tasks: unknown 'sort'"),
         ("memory", "lengths", [1], "memory.lengths must be a list of integers >= 2"),
         ("memory", "budget", "long", "memory.budget: unknown 'long'"),
@@ -137,3 +137,62 @@ def test_every_training_stage_writes_where_its_command_trains(tmp_path):
             checkpoints = {out for out in outs if out.name == "checkpoints"}
             assert checkpoints == {Path(run, "checkpoints") for run in run_dirs}, stage.name
             assert all(out.parent in run_dirs for out in outs), stage.name
+
+
+def test_changing_one_models_or_datasets_config_reruns_only_its_stages(tmp_path, monkeypatch):
+    """Per-run caching, with real DVC: the stages are recorded as done (dvc commit over stand-in
+    outputs), then one model's config and one dataset's config change; `dvc status` names
+    exactly the stages that train that model or that dataset."""
+    shutil.copy(ROOT / "dvc.yaml", tmp_path / "dvc.yaml")
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["compare"].update(models=["rnn", "gru"], datasets=["adding", "watch"])
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("adding", "watch"):
+        (tmp_path / "data" / "raw" / name).mkdir(parents=True)
+        (tmp_path / "data" / "raw" / name / "stand-in").write_text(name)
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / ".params-ok").write_text("params ok\n")
+    subprocess.run(["dvc", "init", "--no-scm", "-q"], cwd=tmp_path, check=True)
+    stages = [s for s in Repo(str(tmp_path)).index.stages if s.name.startswith(("train@", "activ"))]
+    for out in (out for stage in stages for out in stage.outs):
+        path = tmp_path / out.def_path
+        if path.name == "checkpoints":
+            path.mkdir(parents=True)
+            (path / "last.ckpt").write_text("stand-in")
+        else:
+            path.write_text("{}" if path.suffix == ".json" else "step\n")
+    names = [stage.name for stage in stages]
+    monkeypatch.chdir(tmp_path)  # the API reads stage paths from the working directory
+    for name in names:
+        Repo(str(tmp_path)).commit(name, force=True)
+
+    def changed() -> set[str]:
+        return set(Repo(str(tmp_path)).status(targets=names))
+
+    assert changed() == set()
+    conf = tmp_path / "src" / "seqbench" / "conf"
+    with (conf / "model" / "gru.yaml").open("a") as f:
+        f.write("# edited\n")
+    assert changed() == {"train@adding-gru", "train@watch-gru"}
+    with (conf / "data" / "watch.yaml").open("a") as f:
+        f.write("# edited\n")
+    assert changed() == {"train@adding-gru", "train@watch-gru", "train@watch-rnn"}
+    with (conf / "model" / "irnn.yaml").open("a") as f:
+        f.write("# edited\n")
+    assert changed() - {"train@adding-gru", "train@watch-gru", "train@watch-rnn"} == {
+        "activations@adding-irnn-0"
+    }
+
+
+def test_together_needs_its_separator_and_reports_a_failed_run(tmp_path):
+    """Without `--` nothing starts; a run that fails makes the whole command fail (DVC then
+    stops), with the tail of the quiet run's log shown."""
+    result = run_cli("seqbench.together", "seed=0", "seed=1", "data=adding")
+    assert result.returncode == 2
+    assert "no `--` between the runs' variants" in one_line_error(result)
+    bad = run_cli("seqbench.together", "seed=0", "seed=1", "--", "model=lsmt",
+                  f"paths.run_dir={tmp_path}/run", "logger=csv", cwd=tmp_path)  # fmt: skip
+    assert bad.returncode == 2
+    assert "--- seed=1 (exit 2), last lines:" in bad.stderr
+    assert bad.stderr.count("unknown model 'lsmt'") == 2  # both runs were started

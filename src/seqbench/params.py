@@ -95,7 +95,8 @@ def check(params: dict) -> None:
         for key in ("models", "datasets"):
             _nonempty(activations, "activations", key)
         _names(activations, "activations", "models", models)
-        _names(activations, "activations", "datasets", compare["datasets"])
+        for name in activations.get("datasets") or []:
+            registry.get(str(name))
         _integers(activations, "activations", "seeds", 0)
     memory_datasets(params)
 
