@@ -36,6 +36,7 @@ LAYERS = {
     "sweep": 4,
     "slurm": 4,
     "params": 4,
+    "together": 4,
     "report": 5,
     "cli": 6,
     "cli_bench": 6,

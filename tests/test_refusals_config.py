@@ -17,7 +17,7 @@ from refusals import FINISHED, TRAIN, Case, check, seqbench
 from seqbench.config_keys import added_keys, options_of
 
 FOREIGN = str(FINISHED / "checkpoints" / "last.ckpt")  # a copy-task GRU's checkpoint
-COMPARE = {"models": ["gru"], "datasets": ["adding"], "seeds": [0], "budget": "smoke"}
+COMPARE = {"models": ["gru"], "datasets": ["adding"], "seeds": [0, 1], "budget": "smoke"}
 
 
 def trains(*overrides: str, says: str, name: str, **options) -> Case:
@@ -244,6 +244,18 @@ PARAMS = [
         ("check-params",),
         "compare.seeds must be a list of integers",
         prepare=params_file({"compare": COMPARE | {"seeds": []}}),
+    ),
+    Case(
+        "compare-seeds-one",
+        ("check-params",),
+        "compare.seeds must be two different seeds (every cell trains them side by side)",
+        prepare=params_file({"compare": COMPARE | {"seeds": [0]}}),
+    ),
+    Case(
+        "compare-more-seeds-repeat",
+        ("check-params",),
+        "compare.more_seeds repeats a seed",
+        prepare=params_file({"compare": COMPARE | {"more_seeds": [1]}}),
     ),
     Case(
         "compare-models-scalar",

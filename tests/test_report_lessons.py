@@ -170,3 +170,22 @@ def test_a_failed_study_run_is_named_not_averaged():
     section = lessons.memory_section([failed, _memory_run("adding-T400", "lstm", 0, 0.001)])
     assert "adding-T400/rnn/0: training loss is nan" in " ".join(section.reading)
     assert section.tables[0].rows == [["400", "0.001 (n=1)"]]
+
+
+def test_the_activation_study_reads_its_tanh_clipped_runs_from_the_comparison():
+    """dvc.yaml trains tanh + clipping once, as the comparison's rnn run: the lesson shows it."""
+
+    def run(model: str, seed: int, study: str | None, data: str = "adding", clip: bool = True):
+        metrics = {"data": data, "model": model, "seed": seed, "status": "finished",
+                   "study": study, "clip_gradients": clip, "steps": 10, "clipped_steps": 1,
+                   "test": {"test/mse": 0.1}, "monitor": "val/mse"}  # fmt: skip
+        return Run(path=Path("x"), metrics=metrics)
+
+    study = [run("irnn", 0, "activations", clip=c) for c in (True, False)]
+    study.append(run("rnn", 0, "activations", clip=False))
+    tanh = run("rnn", 0, None)
+    others = [run("rnn", 1, None), run("rnn", 0, None, data="watch"), run("gru", 0, None)]
+    chosen = lessons.activation_runs([*study, tanh, *others])
+    assert chosen == [*study, tanh]  # only the study's datasets and seeds, rnn only
+    table = lessons.activations_section(chosen).tables[0]
+    assert sorted(row[1] for row in table.rows if row[0] == "rnn") == ["off", "on"]

@@ -11,7 +11,8 @@ from seqbench import config, rundir
 
 def training_stages() -> dict[str, dict]:
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-    return {name: s for name, s in stages.items() if "seqbench-train" in s["cmd"]}
+    trains = ("seqbench-train", "seqbench-together")
+    return {name: s for name, s in stages.items() if s["cmd"].startswith(trains)}
 
 
 def declared(entries: list) -> list[str]:
@@ -21,23 +22,18 @@ def declared(entries: list) -> list[str]:
 
 def test_dvc_training_stages_declare_the_files_rundir_names():
     stages = training_stages()
-    assert set(stages) == {"train", "activations", "memory", "memory-long"}
+    assert set(stages) == {
+        "train", "train-more", "activations", "activations-tanh", "memory", "memory-long"
+    }  # fmt: skip
+    fields = {"data": "[^/]+", "model": "[^/]+", "seed": "[^/]+", "clip": "(true|false)"}
+    layouts = [re.compile(f"runs/{t.format(**fields)}$") for t in rundir.LAYOUTS.values()]
     for name, stage in stages.items():
-        data = re.search(r"data\.name=(\S+)", stage["cmd"])
-        fields = {
-            "data": data.group(1) if data else "${item.data}",
-            "model": "${item.model}",
-            "seed": "${item.seed}",
-            "clip": "${item.clip}",
-        }
-        layouts = {f"runs/{t.format(**fields)}" for t in rundir.LAYOUTS.values()}
-        (out,) = declared(stage["outs"])
-        run = Path(out).parent
-        assert str(run) in layouts, name
-        assert Path(out).name == rundir.CHECKPOINTS, name
-        assert declared(stage["metrics"]) == [str(run / rundir.METRICS)], name
+        runs = [Path(out).parent for out in declared(stage["outs"])]
+        assert all(Path(out).name == rundir.CHECKPOINTS for out in declared(stage["outs"])), name
+        assert all(any(p.match(str(run)) for p in layouts) for run in runs), name
+        assert declared(stage["metrics"]) == [str(run / rundir.METRICS) for run in runs], name
         if "plots" in stage:
-            assert declared(stage["plots"]) == [str(run / rundir.CURVES)], name
+            assert declared(stage["plots"]) == [str(run / rundir.CURVES) for run in runs], name
 
 
 def test_the_configs_write_where_rundir_says():

@@ -65,6 +65,21 @@ def _integers(section: dict, where: str, key: str, low: int, empty_ok: bool = Fa
         raise ConfigError(f"{where}.{key} must be a list of integers >= {low}, got {values!r}")
 
 
+def _seeds(compare: dict) -> None:
+    """Two seeds trained side by side (dvc.yaml names both), more one after another."""
+    _integers(compare, "compare", "seeds", 0)
+    if "more_seeds" in compare:
+        _integers(compare, "compare", "more_seeds", 0, empty_ok=True)
+    seeds, more = compare["seeds"], compare.get("more_seeds") or []
+    if len(seeds) != 2 or seeds[0] == seeds[1]:
+        raise ConfigError(
+            f"compare.seeds must be two different seeds (every cell trains them side by side), "
+            f"got {seeds!r}; give further seeds in compare.more_seeds, e.g. [2]"
+        )
+    if len(set(seeds) | set(more)) < len(seeds) + len(more):
+        raise ConfigError(f"compare.more_seeds repeats a seed: {more!r} after {seeds!r}")
+
+
 def check(params: dict) -> None:
     """Every section's names and numbers: compare, activations, memory."""
     models, budgets = group_options("model"), group_options("budget")
@@ -74,13 +89,12 @@ def check(params: dict) -> None:
     _names(compare, "compare", "models", models)
     _names(compare, "compare", "budget", budgets)
     registry.check_names([str(n) for n in compare.get("datasets") or []])  # lists the known ones
-    _integers(compare, "compare", "seeds", 0)
+    _seeds(compare)
     if activations := _section(params, "activations", required=False):
-        for key in ("models", "datasets", "clip"):
+        for key in ("models", "datasets"):
             _nonempty(activations, "activations", key)
         _names(activations, "activations", "models", models)
         registry.check_names([str(n) for n in activations.get("datasets") or []])
-        _names(activations, "activations", "clip", [True, False])
         _integers(activations, "activations", "seeds", 0)
     memory_datasets(params)
 

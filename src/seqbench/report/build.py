@@ -65,7 +65,7 @@ def lesson_sections(runs: list[Run], lessons_dir: Path) -> list[Lesson]:
     sections = [
         lessons.gradient_flow_section(panels),
         lessons.memory_section(memory),
-        lessons.activations_section(lessons.study_runs(runs, "activations")),
+        lessons.activations_section(lessons.activation_runs(runs)),
         lessons_text.exposure_section(lessons_dir),
         lessons_text.streaming_section(lessons_dir),
         lessons_cost.cost_section(lessons_dir),

@@ -94,6 +94,22 @@ def study_runs(runs: list[Run], study: str) -> list[Run]:
     return [run for run in runs if run.metrics.get("study") == study]
 
 
+def activation_runs(runs: list[Run]) -> list[Run]:
+    """The activation study's runs plus its tanh-with-clipping runs, which are the
+    comparison's own rnn runs (same config, trained once) on the study's datasets and seeds."""
+    study = study_runs(runs, "activations")
+    cells = {(run.data, run.seed) for run in study}
+    tanh = [
+        run
+        for run in runs
+        if not run.metrics.get("study")
+        and run.model == "rnn"
+        and (run.data, run.seed) in cells
+        and run.metrics.get("clip_gradients", True)
+    ]
+    return study + tanh
+
+
 def _memory_metric(task: str) -> tuple[str, str, bool]:
     if task == "adding":
         return "test/mse", "test MSE (lower is better)", True
