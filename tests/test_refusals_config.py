@@ -83,7 +83,7 @@ VALUES = [
     ),
     trains(
         "task.tbptt_steps=1000",
-        says="task.tbptt_steps=1000 is longer than data.seq_len=128",
+        says="task.tbptt_steps=1000 is longer than data.seq_len=64",
         name="tbptt-longer-than-window",
     ),
     trains(
