@@ -21,7 +21,7 @@ from pathlib import Path
 from conftest import ROOT
 
 TRAIN = ("train", "print_config=false", "callbacks.progress_bar=null", "logger=csv")
-FINISHED = Path("runs") / "copy" / "gru" / "0"  # the template project's finished run
+FINISHED = Path("outputs") / "copy" / "gru" / "0"  # the template project's finished run
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ def test_a_users_own_config_folder_joins_through_the_search_path(tmp_path, raw_d
     mine = user_conf(tmp_path / "my_conf")
     result = train(tmp_path, raw_dir, f"hydra.searchpath=[file://{mine}]", "model=mine")
     assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads((tmp_path / "runs" / "adding" / "mine" / "0" / "metrics.json").read_text())
+    out = json.loads((tmp_path / "outputs" / "adding" / "mine" / "0" / "metrics.json").read_text())
     assert out["status"] == "finished" and out["model"] == "mine" and out["hidden_size"] == 8
     refused = train(tmp_path, raw_dir, "model=mine")
     assert refused.returncode == 2
@@ -107,7 +107,7 @@ def test_run_dir_is_one_setting_whichever_is_given(tmp_path, raw_dir, key, extra
     assert (chosen / ".hydra" / "config.yaml").is_file() and (chosen / "train.log").is_file()
     assert sorted(p.name for p in (chosen / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
     assert (chosen / "csv" / "metrics.csv").is_file()
-    assert not (tmp_path / "runs").exists()
+    assert not (tmp_path / "outputs").exists() and not (tmp_path / "runs").exists()
     # a reader of the saved config that never imports the entry point (seqbench report)
     read = subprocess.run(
         [sys.executable, "-c", READ_CONFIG, str(chosen)], capture_output=True, text=True
@@ -123,5 +123,5 @@ def test_compose_api_falls_back_to_the_default_run_dir(tmp_path):
     with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
         cfg = compose("train", overrides=[f"paths.root_dir={tmp_path}", "data=adding"])
         memory = compose("train", overrides=["experiment=long_memory", "data=adding"])
-    assert cfg.paths.run_dir == f"{tmp_path}/runs/adding/lstm/0"
-    assert memory.paths.run_dir == "./runs/memory/adding/lstm/0"
+    assert cfg.paths.run_dir == f"{tmp_path}/outputs/adding/lstm/0"
+    assert memory.paths.run_dir == "./outputs/memory/adding/lstm/0"

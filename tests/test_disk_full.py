@@ -103,7 +103,7 @@ def test_training_into_a_full_disk_ends_in_one_line_and_resumes(project, tmp_pat
     first round's checkpoints are intact; with space freed, ckpt_path=last finishes."""
     work = tmp_path / "project"
     shutil.copytree(project, work)
-    size = rundir.checkpoint(project / "runs" / "copy" / "gru" / "0").stat().st_size
+    size = rundir.checkpoint(project / "outputs" / "copy" / "gru" / "0").stat().st_size
     before = digest(work)
     with tmpfs(work / "disk", f"{(2 * size + 300_000) // 1024}k") as disk:
         run = disk / "run"

@@ -56,7 +56,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return root / "runs"
+    return root / "outputs"
 
 
 def ckpt_of(runs: Path) -> Path:

@@ -64,7 +64,7 @@ def finished(out: dict) -> bool:
 def test_every_model_trains_on_every_task_kind_in_bf16(tmp_path, data_dir, model, data):
     out = run(tmp_path, data_dir, f"model={model}", f"data={data}")
     assert finished(out) and out["steps"] == 20
-    probe = (tmp_path / "runs" / data / model / "0" / "gradient_flow.csv").read_text()
+    probe = (tmp_path / "outputs" / data / model / "0" / "gradient_flow.csv").read_text()
     assert {line.split(",")[0] for line in probe.splitlines()[1:]} == {"0", "10", "20"}
 
 
@@ -74,7 +74,7 @@ def test_fp32_training_and_the_checkpoint_evaluates_alike_on_the_cpu(
 ):
     out = run(tmp_path, data_dir, f"model={model}", f"data={data}", "trainer.precision=32-true")
     assert finished(out)
-    best = tmp_path / "runs" / data / model / "0" / "checkpoints" / "best.ckpt"
+    best = tmp_path / "outputs" / data / model / "0" / "checkpoints" / "best.ckpt"
     x = torch.randint(1, 10, (2, 32)) if data in ("shakespeare", "copy") else torch.randn(2, 32, 6)
     if data == "adding":
         x = torch.rand(2, 32, 2)
@@ -96,7 +96,7 @@ def test_ddp_strategy_trains(tmp_path, data_dir, model, precision):
         f"paths.root_dir={tmp_path}", f"paths.raw_dir={data_dir}", timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads((tmp_path / "runs" / "watch" / model / "0" / "metrics.json").read_text())
+    out = json.loads((tmp_path / "outputs" / "watch" / model / "0" / "metrics.json").read_text())
     assert finished(out)
 
 
@@ -130,7 +130,9 @@ def test_the_studies_train(tmp_path, data_dir):
 @pytest.mark.parametrize("model", MODELS)
 def test_streaming_on_the_device_equals_the_batch_pass(tmp_path, data_dir, model):
     run(tmp_path, data_dir, f"model={model}", "data=shakespeare", "trainer.precision=32-true")
-    task = load_task(tmp_path / "runs" / "shakespeare" / model / "0" / "checkpoints" / "last.ckpt")
+    task = load_task(
+        tmp_path / "outputs" / "shakespeare" / model / "0" / "checkpoints" / "last.ckpt"
+    )
     x = torch.randint(1, 20, (3, 40))
     torch.backends.cuda.matmul.allow_tf32 = False
     try:
@@ -146,7 +148,7 @@ def test_streaming_on_the_device_equals_the_batch_pass(tmp_path, data_dir, model
 def test_lessons_and_report_from_gpu_runs(tmp_path, data_dir):
     for model in MODELS:
         run(tmp_path, data_dir, f"model={model}", "data=shakespeare")
-    runs = tmp_path / "runs"
+    runs = tmp_path / "outputs"
     ckpt = runs / "shakespeare" / "lstm" / "0" / "checkpoints" / "best.ckpt"
     cli = functools.partial(run_cli, "seqbench.cli", timeout=300)
     sample = cli("generate", str(ckpt), "--chars", "40", "--device", DEVICE)

@@ -18,6 +18,7 @@ HELPERS = {
     "atomic",
     "storage",
     "rundir",
+    "run_location",
     "device",
     "wandb_login",
     "resolvers",

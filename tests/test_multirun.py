@@ -105,7 +105,7 @@ def test_multirun_with_ddp_trains_each_job_once_per_rank(tmp_path, raw_dir):
         alone_root = tmp_path / f"alone-{model}"
         run(train_cmd(alone_root, raw_dir, f"model={model}", "trainer=ddp_sim", "logger=csv"))
         alone = json.loads(
-            (alone_root / "runs" / "watch" / model / "0" / "metrics.json").read_text()
+            (alone_root / "outputs" / "watch" / model / "0" / "metrics.json").read_text()
         )
         assert swept["devices"] == alone["devices"] == 2
         assert swept["val"] == alone["val"] and swept["test"] == alone["test"]
@@ -133,7 +133,7 @@ def test_torchrun_two_processes_share_one_run_directory(tmp_path, raw_dir):
     )
     output = result.stdout + result.stderr
     assert "GLOBAL_RANK: 0, MEMBER: 1/2" in output and "GLOBAL_RANK: 1, MEMBER: 2/2" in output
-    out = json.loads((tmp_path / "runs" / "watch" / "gru" / "0" / "metrics.json").read_text())
+    out = json.loads((tmp_path / "outputs" / "watch" / "gru" / "0" / "metrics.json").read_text())
     assert out["status"] == "finished" and out["devices"] == 2
     assert len(list(tmp_path.rglob("metrics.csv"))) == 1  # only rank 0 logs
 
@@ -191,7 +191,7 @@ def test_torchrun_over_two_nodes_matches_two_processes_on_one(tmp_path, raw_dir)
     run([torchrun, "--nnodes", "1", "--nproc_per_node", "2", "--master_port", str(free_port()),
          "-m", "seqbench.train", *common, f"paths.root_dir={tmp_path / 'one-node'}"])  # fmt: skip
     two, one = (
-        json.loads((tmp_path / root / "runs/watch/gru/0/metrics.json").read_text())
+        json.loads((tmp_path / root / "outputs/watch/gru/0/metrics.json").read_text())
         for root in ("two-nodes", "one-node")
     )
     assert two["status"] == one["status"] == "finished" and two["devices"] == one["devices"] == 2

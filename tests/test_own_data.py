@@ -201,7 +201,7 @@ def test_own_sensor_data_end_to_end_fetch_pin_and_train(tmp_path):
         timeout=600,
     )
     assert trained.returncode == 0, trained.stderr[-3000:]
-    metrics = json.loads((tmp_path / "runs/my_sensors/gru/0/metrics.json").read_text())
+    metrics = json.loads((tmp_path / "outputs/my_sensors/gru/0/metrics.json").read_text())
     assert metrics["status"] == "finished" and metrics["data_content_hash"] == pins["my_sensors"]
 
 

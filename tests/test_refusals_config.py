@@ -405,7 +405,7 @@ def test_an_added_key_nothing_reads_is_a_warning_and_the_run_goes_on(project, tm
         "warning: +budget.max_step is read by nothing in seqbench (closest known key: "
         "budget.max_steps); the run goes on without it",
     ], result.stderr[-3000:]
-    metrics = json.loads((run / "runs" / "copy" / "gru" / "1" / "metrics.json").read_text())
+    metrics = json.loads((run / "outputs" / "copy" / "gru" / "1" / "metrics.json").read_text())
     assert metrics["status"] == "finished" and metrics["steps"] == 2
 
 

@@ -382,7 +382,7 @@ FILES = [
         "params.yaml",
     ),
     Case("check-params-out-below-a-file", ("check-params", "--out", "data.dvc/ok"), "data.dvc"),
-    Case("report-out-is-a-file", ("report", "runs", "--out", "params.yaml"), "params.yaml"),
+    Case("report-out-is-a-file", ("report", "outputs", "--out", "params.yaml"), "params.yaml"),
     Case("cost-bench-past-max-len", ("cost-bench", "--lengths", "64", "9000"), "max_len=8192"),
     Case(
         "cost-bench-out-below-a-file",
@@ -496,10 +496,10 @@ DENIED = [
         writes=True,
     ),
     Case(
-        "train-runs-folder-not-writable",
+        "train-outputs-folder-not-writable",
         ARGV["watch"],
         "permission denied",
-        prepare=chmod("runs", 0o555),
+        prepare=chmod("outputs", 0o555),
     ),
     Case(
         "describe-unreadable-snapshot",
@@ -515,7 +515,7 @@ DENIED = [
     ),
     Case(
         "report-out-not-writable",
-        ("report", "runs", "--out", "locked"),
+        ("report", "outputs", "--out", "locked"),
         "locked",
         prepare=lambda p: (p / "locked").mkdir(0o555),
     ),
@@ -531,18 +531,18 @@ def test_permission_denied_is_one_line(case, project, tmp_path):
 def test_the_report_shows_the_recomputed_hash_or_that_it_does_not_verify(project, tmp_path):
     work = tmp_path / "project"
     shutil.copytree(project, work)
-    assert seqbench(work, "report", "runs", "--out", "reports").returncode == 0
+    assert seqbench(work, "report", "outputs", "--out", "reports").returncode == 0
     pinned = yaml.safe_load((work / "data.dvc").read_text())["meta"]["datasets"]["copy"]
     assert pinned in (work / "reports" / "comparison.md").read_text()
     rebuild("copy", fewer_train_rows)(work)
-    result = seqbench(work, "report", "runs", "--out", "reports")
+    result = seqbench(work, "report", "outputs", "--out", "reports")
     assert result.returncode == 0, result.stderr[-2000:]
     page = (work / "reports" / "comparison.md").read_text()
     assert "does not verify" in page and PINNED in page
 
 
 def test_training_records_the_recomputed_content_hash(project):
-    metrics = json.loads((project / "runs" / "copy" / "gru" / "0" / "metrics.json").read_text())
+    metrics = json.loads((project / "outputs" / "copy" / "gru" / "0" / "metrics.json").read_text())
     files = snapshot.file_hashes(project / "data" / "raw" / "copy")
     assert metrics["data_content_hash"] == snapshot.content_hash(files)
 

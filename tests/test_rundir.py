@@ -41,14 +41,14 @@ def test_the_configs_write_where_rundir_says():
     compare = rundir.LAYOUTS["compare"].format(
         data="${data.name}", model="${model.name}", seed="${seed}"
     )
-    assert paths["default_run_dir"].endswith(f"/runs/{compare}")
+    assert paths["default_run_dir"].endswith(f"/outputs/{compare}")  # runs/ is DVC's
     assert paths["run_dir"] == "${output_dir_or:${paths.default_run_dir}}"
     fields = {"data": "${data.name}", "model": "${model.name}", "seed": "${seed}"}
     for study, layout in (("activations", "activations"), ("long_memory", "memory")):
         folder = yaml.safe_load((config.CONF_DIR / "experiment" / f"{study}.yaml").read_text())
         clip = {"clip": "${lower:${task.clip_gradients}}"}
         expected = rundir.LAYOUTS[layout].format(**fields, **clip)
-        assert folder["paths"]["default_run_dir"].endswith(f"/runs/{expected}"), study
+        assert folder["paths"]["default_run_dir"].endswith(f"/outputs/{expected}"), study
     callbacks = yaml.safe_load((config.CONF_DIR / "callbacks" / "default.yaml").read_text())
     checkpoint = callbacks["model_checkpoint"]
     assert checkpoint["dirpath"] == "${paths.run_dir}/" + rundir.CHECKPOINTS

@@ -52,7 +52,7 @@ def test_a_run_writes_no_secret_anywhere(fresh_project):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    run = fresh_project / "runs" / "copy" / "gru" / "0"
+    run = fresh_project / "outputs" / "copy" / "gru" / "0"
     assert list((run / "wandb").glob("offline-run-*/*.wandb")), "W&B wrote no offline run"
     record = yaml.safe_load((run / ".hydra" / "config.yaml").read_text())
     assert record["secret_token"] == record["db"]["password"] == "***"
@@ -126,7 +126,7 @@ def test_a_wandb_key_without_a_server_trains_offline(fresh_project):
     result = seqbench(fresh_project, "train", *SMOKE, "logger=wandb", env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "warning: the W&B server" in result.stderr and "logging offline" in result.stderr
-    run = fresh_project / "runs" / "copy" / "gru" / "0"
+    run = fresh_project / "outputs" / "copy" / "gru" / "0"
     assert list((run / "wandb").glob("offline-run-*/*.wandb"))
     assert leaks(fresh_project, ["k-SECRET-7"], result.stdout, result.stderr) == []
 

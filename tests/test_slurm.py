@@ -123,7 +123,7 @@ def test_a_job_stopped_by_sigterm_is_requeued_and_ends_as_a_straight_run(
     log = (run_dir / "train.log").read_text()  # both attempts' (srun truncates its own)
     assert "Received SIGTERM" in log and f"requeueing job {job} with ckpt_path=last" in log
     assert "Restoring states from the checkpoint path at" in log.split("requeueing job")[1]
-    a = metrics(straight / "runs" / "shakespeare" / "gru" / "0")
+    a = metrics(straight / "outputs" / "shakespeare" / "gru" / "0")
     b = metrics(run_dir)
     assert b["status"] == "finished" and b["steps"] == a["steps"] == 200
     assert b["val"] == a["val"] and b["test"] == a["test"] and b["best_val"] == a["best_val"]

@@ -53,7 +53,7 @@ def test_smoke_training_writes_metrics(tmp_path, raw_dir, model, data):
         "callbacks.progress_bar=null",
     )
     best = train(cfg)
-    run_dir = tmp_path / "runs" / data / model / "0"
+    run_dir = tmp_path / "outputs" / data / model / "0"
     out = results(run_dir)
     assert out["status"] == "finished" and out["steps"] == 20
     assert out["best_val"] == pytest.approx(best)
@@ -94,9 +94,9 @@ def test_truncated_bptt_steps_once_per_chunk(tmp_path, raw_dir):
         "callbacks.progress_bar=null",
     )
     train(cfg)
-    out = results(tmp_path / "runs" / "shakespeare" / "gru" / "0")
+    out = results(tmp_path / "outputs" / "shakespeare" / "gru" / "0")
     assert out["steps"] == 8
-    logged = tmp_path / "runs" / "shakespeare" / "gru" / "0" / "csv" / "metrics.csv"
+    logged = tmp_path / "outputs" / "shakespeare" / "gru" / "0" / "csv" / "metrics.csv"
     assert out["status"] == "finished" and logged.exists()
 
 
@@ -151,7 +151,7 @@ def test_interrupted_and_resumed_run_matches_a_straight_run(tmp_path, raw_dir, s
         stderr=subprocess.PIPE,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    last = resumed / "runs" / "shakespeare" / "gru" / "0" / "checkpoints" / "last.ckpt"
+    last = resumed / "outputs" / "shakespeare" / "gru" / "0" / "checkpoints" / "last.ckpt"
     deadline = time.monotonic() + 120
     while not last.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.02)
@@ -161,20 +161,20 @@ def test_interrupted_and_resumed_run_matches_a_straight_run(tmp_path, raw_dir, s
     assert process.returncode == code, stderr.decode()[-2000:]
     line = one_line_error(subprocess.CompletedProcess([], code, "", stderr.decode()))
     assert f"interrupted by {signal.Signals(signum).name}" in line and "ckpt_path=last" in line
-    interrupted = results(resumed / "runs" / "shakespeare" / "gru" / "0")
+    interrupted = results(resumed / "outputs" / "shakespeare" / "gru" / "0")
     assert interrupted["status"] == "interrupted"
     again = subprocess.run(
         _train_cmd(resumed, raw_dir, *common, "ckpt_path=last"), capture_output=True, text=True
     )
     assert again.returncode == 0, again.stderr
-    a = results(straight / "runs" / "shakespeare" / "gru" / "0")
-    b = results(resumed / "runs" / "shakespeare" / "gru" / "0")
+    a = results(straight / "outputs" / "shakespeare" / "gru" / "0")
+    b = results(resumed / "outputs" / "shakespeare" / "gru" / "0")
     assert b["status"] == "finished" and b["steps"] == a["steps"] == 200
     assert b["val"] == a["val"] and b["test"] == a["test"] and b["best_val"] == a["best_val"]
-    curves = (resumed / "runs" / "shakespeare" / "gru" / "0" / "curves.csv").read_text()
+    curves = (resumed / "outputs" / "shakespeare" / "gru" / "0" / "curves.csv").read_text()
     assert len(curves.splitlines()) == 21  # header + 20 validations across both processes
     flow = [
-        (d / "runs" / "shakespeare" / "gru" / "0" / "gradient_flow.csv").read_text().splitlines()
+        (d / "outputs" / "shakespeare" / "gru" / "0" / "gradient_flow.csv").read_text().splitlines()
         for d in (straight, resumed)
     ]
     assert flow[1] == flow[0]  # the resumed run appended to its file, from step 0 on
@@ -190,7 +190,7 @@ def test_ddp_sim_trains_on_two_processes_and_logs_once(tmp_path, raw_dir):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "GLOBAL_RANK: 1, MEMBER: 2/2" in result.stderr + result.stdout
-    run_dir = tmp_path / "runs" / "watch" / "gru" / "0"
+    run_dir = tmp_path / "outputs" / "watch" / "gru" / "0"
     out = results(run_dir)
     assert out["status"] == "finished" and out["devices"] == 2 and out["steps"] == 20
     assert len(list(tmp_path.rglob("metrics.csv"))) == 1  # only rank 0 logs
@@ -212,7 +212,7 @@ def test_wandb_runs_offline_without_credentials_and_keeps_keys_out(tmp_path, raw
         env=env,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    run_dir = tmp_path / "runs" / "adding" / "gru" / "0"
+    run_dir = tmp_path / "outputs" / "adding" / "gru" / "0"
     offline = list((run_dir / "wandb").glob("offline-run-*"))
     assert len(offline) == 1 and list(offline[0].glob("*.wandb"))
     # the gradient-flow profile goes to W&B as a table at init, each validation and the end
@@ -246,7 +246,7 @@ def test_wandb_runs_offline_without_credentials_and_keeps_keys_out(tmp_path, raw
     )
     assert failing.returncode == 1
     assert "error: run failed: training loss is" in failing.stderr
-    failed_dir = tmp_path / "runs" / "adding" / "rnn" / "1"
+    failed_dir = tmp_path / "outputs" / "adding" / "rnn" / "1"
     assert results(failed_dir)["status"] == "failed"
     (log,) = failed_dir.glob("wandb/offline-run-*/logs/debug.log")
     assert "finishing run" in log.read_text()
@@ -289,7 +289,7 @@ def test_bad_config_ends_in_one_clear_line(tmp_path, raw_dir, override, expected
     )
     assert result.returncode == 2
     assert expected in one_line_error(result)
-    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").rglob("*.ckpt"))
+    assert not (tmp_path / "outputs").exists() or not list((tmp_path / "outputs").rglob("*.ckpt"))
 
 
 @pytest.mark.parametrize(
@@ -310,7 +310,7 @@ def test_every_model_option_is_checked_whichever_model_sets_it(tmp_path, overrid
 
 
 def test_an_existing_run_is_not_overwritten(tmp_path, raw_dir):
-    run_dir = tmp_path / "runs" / "watch" / "lstm" / "0"
+    run_dir = tmp_path / "outputs" / "watch" / "lstm" / "0"
     (run_dir / "checkpoints").mkdir(parents=True)
     (run_dir / "metrics.json").write_text('{"status": "finished"}')
     result = run_cli(
@@ -367,7 +367,7 @@ def test_nan_loss_fails_the_run_with_a_reason(tmp_path, raw_dir):
     )
     with pytest.raises(FloatingPointError, match=r"lower optimizer\.lr"):
         train(cfg)
-    out = results(tmp_path / "runs" / "adding" / "rnn" / "0")
+    out = results(tmp_path / "outputs" / "adding" / "rnn" / "0")
     assert out["status"] == "failed" and "training loss is" in out["reason"]
 
 
@@ -388,7 +388,7 @@ def test_a_deferred_loss_check_names_the_first_bad_step_and_keeps_no_bad_checkpo
         )  # fmt: skip
         with pytest.raises(FloatingPointError, match=r"lower optimizer\.lr"):
             train(cfg)
-        run_dir = tmp_path / str(every) / "runs" / "adding" / "rnn" / "0"
+        run_dir = tmp_path / str(every) / "outputs" / "adding" / "rnn" / "0"
         reasons[every] = results(run_dir)["reason"]
         for ckpt in run_dir.glob("checkpoints/*.ckpt"):
             weights = torch.load(ckpt, weights_only=True)["state_dict"]
@@ -451,7 +451,7 @@ def test_resuming_from_a_foreign_or_broken_checkpoint_is_one_line(tmp_path, raw_
         _train_cmd(tmp_path / "a", raw_dir, "data=copy", "model=gru", *small),
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
-    foreign = tmp_path / "a" / "runs" / "copy" / "gru" / "0" / "checkpoints" / "last.ckpt"
+    foreign = tmp_path / "a" / "outputs" / "copy" / "gru" / "0" / "checkpoints" / "last.ckpt"
     noise = tmp_path / "noise.ckpt"
     noise.write_bytes(os.urandom(4096))
     another = "was trained with another model, size or dataset"

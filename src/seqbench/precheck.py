@@ -7,9 +7,10 @@ leave a trace of every refused run, and Hydra reports a bad override in several 
 
 from pathlib import Path
 
-from omegaconf import open_dict
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf, open_dict
 
-from seqbench import config, rundir
+from seqbench import config, run_location, rundir
 from seqbench.errors import ConfigError
 
 _passed = False  # this process's config was checked here: the job need not check it again
@@ -18,6 +19,21 @@ _passed = False  # this process's config was checked here: the job need not chec
 def passed() -> bool:
     """Whether :func:`precheck` checked this process's run (a single run, not a sweep)."""
     return _passed
+
+
+def check_one_run_dir(cfg: DictConfig) -> None:
+    """``hydra.run.dir`` and ``paths.run_dir`` are one setting (each follows the other): both
+    given, they must name the same folder, or Hydra's files and the run would part ways."""
+    hydra_dir = OmegaConf.to_container(cfg.hydra.run, resolve=False)["dir"]
+    paths_dir = OmegaConf.to_container(cfg.paths, resolve=False)["run_dir"]
+    if hydra_dir == "${paths.run_dir}" or str(paths_dir).startswith("${output_dir_or:"):
+        return
+    a, b = str(cfg.hydra.run.dir), str(cfg.paths.run_dir)
+    if Path(a).resolve() != Path(b).resolve():
+        raise ConfigError(
+            f"hydra.run.dir={a} and paths.run_dir={b} name two folders, but they are one "
+            "setting: give only one of them"
+        )
 
 
 def precheck(argv: list[str], child_rank: bool) -> None:
@@ -36,12 +52,17 @@ def precheck(argv: list[str], child_rank: bool) -> None:
         run_dir = str(cfg.hydra.run.dir)  # where the job will run: paths.run_dir, or hydra's
     except Exception as error:
         raise ConfigError(config.one_line(error)) from error
+    sweep = cfg.hydra.mode == RunMode.MULTIRUN  # a search config: each job claims its own
+    if not sweep:
+        check_one_run_dir(cfg)
     with open_dict(cfg):
         del cfg["hydra"]
         cfg.paths.run_dir = run_dir
     config.validate(cfg, overrides)
+    if sweep:  # no single run folder to claim; each job checks its own config and folder
+        return
     if not child_rank:  # a DDP child joins the run its parent claimed
-        rundir.check_location(Path(run_dir), [cfg.paths.raw_dir])
+        run_location.check(run_dir, [cfg.paths.raw_dir], cfg.paths.root_dir)
         resume = rundir.claim(Path(run_dir), cfg.ckpt_path, cfg.overwrite)
         if resume:
             from seqbench.tasks.checkpoint import check_readable

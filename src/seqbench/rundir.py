@@ -4,22 +4,22 @@ Training writes these files, the callbacks add to them, the lessons read the che
 the report reads the rest; dvc.yaml declares the same paths as outputs (a test holds the two
 together). One module names them so a renamed file cannot leave a reader behind.
 
-    runs/<data>/<model>/<seed>/                  the comparison (conf/paths)
-    runs/activations/<data>/<model>/clip-<clip>/<seed>/   the activation study
-    runs/memory/<data>/<model>/<seed>/           the long-memory study
+    <data>/<model>/<seed>/                       the comparison (conf/paths)
+    activations/<data>/<model>/clip-<clip>/<seed>/   the activation study
+    memory/<data>/<model>/<seed>/                the long-memory study
+      below runs/ for the DVC pipeline (its stages name these folders), outputs/ for runs
+      trained by hand (seqbench-train's default: no DVC stage writes there)
       metrics.json  curves.csv  gradient_flow.csv  checkpoints/{best,last}.ckpt
       .hydra/ (Hydra's composed config)  csv/ (the CSV logger, with hparams.yaml)
 """
 
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from seqbench import atomic, storage
+from seqbench import atomic
 from seqbench.errors import ConfigError
 
 METRICS = "metrics.json"
@@ -128,35 +128,6 @@ def holds_run(run: Path) -> bool:
     return read_metrics(run).get("status") not in ("failed", "interrupted")
 
 
-def check_location(run: Path, raw_dirs: list[Path]) -> None:
-    """Refuse a run directory that cannot be one, before anything is written: a file (or
-    below one), a name the file system refuses, a folder this user may not write, or a
-    folder inside a data snapshot (its files would invalidate the snapshot's checksums)."""
-    run = Path(run)
-    where = f"paths.run_dir={run}"
-    if len(str(run.resolve())) >= 4000 or any(len(part.encode()) > 255 for part in run.parts):
-        raise ConfigError(f"{where} is too long (a folder name may have at most 255 bytes)")
-    for folder in (run, *run.parents):
-        if folder.exists() and not folder.is_dir():
-            raise ConfigError(f"{where}: {folder} is a file, not a folder; choose another")
-    existing = next(folder for folder in (run, *run.parents) if folder.exists())
-    try:  # a folder it may not write (Hydra would fail there with a traceback)
-        os.rmdir(tempfile.mkdtemp(prefix=".seqbench-probe-", dir=existing))
-    except OSError as error:  # named by the folder, not by the probe's random name
-        unnamed = OSError(error.errno, error.strerror)
-        raise storage.explain(unnamed, existing, "run the same command again") from None
-    resolved = run.resolve()
-    for raw in raw_dirs:
-        raw = Path(raw).resolve()
-        if resolved == raw or raw in resolved.parents:
-            raise ConfigError(f"{where} is inside the data folder {raw}; choose a folder outside")
-    for folder in (resolved, *resolved.parents):
-        if (folder / "provenance.json").is_file():
-            raise ConfigError(
-                f"{where} is inside the dataset snapshot {folder}; choose a folder outside"
-            )
-
-
 def claim(run: Path, ckpt_path: str | None, overwrite: bool) -> str | None:
     """The checkpoint a run resumes from (``ckpt_path``: "last", a file, or none) after
     checking it exists; refuses a folder that holds another run unless ``overwrite`` is set.
@@ -183,12 +154,14 @@ def claim(run: Path, ckpt_path: str | None, overwrite: bool) -> str | None:
 
 def prepare(run: Path, ckpt_path: str | None, overwrite: bool, child_rank: bool) -> str | None:
     """:func:`claim`, then for a new run clear what it replaces: an earlier run (with
-    ``overwrite``) or a failed try. DDP child ranks (``child_rank``) only read."""
+    ``overwrite``) or a failed or killed try, its CSV log included (a resume continues the
+    log). DDP child ranks (``child_rank``) only read."""
     run = Path(run)
     if child_rank:
         return claim(run, ckpt_path, overwrite=True)
     resume = claim(run, ckpt_path, overwrite)
-    if resume is None and ((run / METRICS).exists() or holds_run(run)):  # a run's folder
+    started = (run / METRICS).exists() or hydra_file(run, "config.yaml").is_file()
+    if resume is None and (started or holds_run(run)):  # a run's folder
         for folder in (CHECKPOINTS, CSV_LOGS):
             shutil.rmtree(run / folder, ignore_errors=True)
         for file in (METRICS, CURVES, GRADIENT_FLOW):

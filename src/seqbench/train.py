@@ -20,7 +20,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from seqbench import config, rundir
+from seqbench import config, run_location, rundir
 from seqbench.builder import build, configure_backend
 from seqbench.errors import Interrupted, SeqbenchError
 from seqbench.precheck import passed, precheck
@@ -56,8 +56,8 @@ class Run:
 def claim_run_dir(cfg: DictConfig) -> tuple[Path, str | None]:
     """The run's folder, refused if it cannot be one or holds another run; the checkpoint
     to resume from."""
+    run_location.check(cfg.paths.run_dir, [cfg.paths.raw_dir], cfg.paths.root_dir)
     run_dir = Path(cfg.paths.run_dir)
-    rundir.check_location(run_dir, [cfg.paths.raw_dir])
     resume = rundir.prepare(run_dir, cfg.ckpt_path, cfg.overwrite, is_child_rank())
     if not is_child_rank():
         (run_dir / rundir.CHECKPOINTS).mkdir(parents=True, exist_ok=True)  # a pipeline output
