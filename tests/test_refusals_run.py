@@ -3,9 +3,13 @@ tests/refusals.py for what every case asserts: the exit code, one error line, no
 and no file that existed changed; ``writes=False``: no file added either)."""
 
 import json
+import shutil
 
 import pytest
 from refusals import FINISHED, TRAIN, Case, check, seqbench
+
+from seqbench import precheck
+from seqbench.errors import ConfigError
 
 SMOKE = ("data=copy", "model=gru", "budget=smoke")
 LONG_NAME = "x" * 300
@@ -65,6 +69,99 @@ FOLDERS = [
     Case("hydra-run-dir-is-a-file", (*TRAIN, "hydra.run.dir=data.dvc"), "is a file"),
 ]
 
+PIPELINE_RUN = "runs/adding/lstm/0"  # a folder the DVC pipeline's train stage writes
+
+
+def link(name: str, target: str):
+    """A prepare step: a symbolic link ``name`` -> ``target`` in the project."""
+    return lambda project: (project / name).symlink_to(target)
+
+
+def pipeline_run(project):
+    """A prepare step: a finished run where the DVC pipeline keeps one."""
+    shutil.copytree(project / FINISHED, project / PIPELINE_RUN)
+
+
+def loop(project):
+    link("loop-a", "loop-b")(project)
+    link("loop-b", "loop-a")(project)
+
+
+BLANK = "paths.run_dir is blank"
+PROJECT = "is the project folder"
+PLACES = [  # run folders that are not a run's own: refused before Hydra writes anything
+    Case("C106-hydra-run-dir-empty", (*TRAIN, "hydra.run.dir="), BLANK),
+    Case("C115-paths-run-dir-empty", (*TRAIN, "paths.run_dir="), BLANK),
+    Case("run-dir-blank", (*TRAIN, 'paths.run_dir=" "'), BLANK),
+    Case("hydra-run-dir-blank", (*TRAIN, "hydra.run.dir='  '"), BLANK),
+    Case("run-dir-dot", (*TRAIN, "paths.run_dir=."), PROJECT),
+    Case("run-dir-dot-slash", (*TRAIN, "paths.run_dir=./"), PROJECT),
+    Case("hydra-run-dir-dot", (*TRAIN, "hydra.run.dir=."), PROJECT),
+    Case("run-dir-above-the-project", (*TRAIN, "paths.run_dir=.."), PROJECT),
+    Case("run-dir-file-system-root", (*TRAIN, "paths.run_dir=/"), PROJECT),
+    Case("run-dir-root-dir", (*TRAIN, "paths.run_dir=${paths.root_dir}"), PROJECT),
+    Case("P13-run-dir-in-proc", (*TRAIN, "paths.run_dir=/proc/x"), "no folder can be made"),
+    Case("run-dir-in-sys", (*TRAIN, "paths.run_dir=/sys/x"), "/sys"),
+    Case("run-dir-dev-null", (*TRAIN, "paths.run_dir=/dev/null"), "is a file"),
+    Case(
+        "P15-run-dir-a-dangling-link",
+        (*TRAIN, "paths.run_dir=dangling"),
+        "which does not exist or loops",
+        prepare=link("dangling", "/nonexistent/zzz"),
+    ),
+    Case(
+        "run-dir-below-a-dangling-link",
+        (*TRAIN, "paths.run_dir=dangling/run"),
+        "dangling is a link to /nonexistent/zzz",
+        prepare=link("dangling", "/nonexistent/zzz"),
+    ),
+    Case(
+        "run-dir-a-link-loop",
+        (*TRAIN, "paths.run_dir=loop-a/run"),
+        "does not exist or loops",
+        prepare=loop,
+    ),
+    Case("run-dir-is-the-outputs-folder", (*TRAIN, "paths.run_dir=outputs"), "holds other runs"),
+    Case(
+        "run-dir-is-the-pipeline-runs-folder",
+        (*TRAIN, "paths.run_dir=runs"),
+        "holds other runs",
+        prepare=pipeline_run,
+    ),
+    Case(
+        "run-dir-inside-a-run",
+        (*TRAIN, f"paths.run_dir={FINISHED}/checkpoints"),
+        "is inside the run",
+    ),
+    Case(
+        "run-dir-inside-a-pipeline-output",
+        (*TRAIN, f"paths.run_dir={PIPELINE_RUN}/checkpoints/x"),
+        "is inside the run",
+        prepare=pipeline_run,
+    ),
+    Case(
+        "run-dir-is-a-pipeline-run",
+        (*TRAIN, "data=adding", f"paths.run_dir={PIPELINE_RUN}"),
+        "already holds a run",
+        prepare=pipeline_run,
+    ),
+    Case(
+        "P22-hydra-and-paths-run-dir-differ",
+        (*TRAIN, "hydra.run.dir=outputs/p/h", "paths.run_dir=outputs/p/p"),
+        "name two folders, but they are one setting",
+    ),
+    Case(
+        "P23-second-folder-a-finished-run",
+        (*TRAIN, "hydra.run.dir=outputs/p/safe", f"paths.run_dir={FINISHED}"),
+        "name two folders",
+    ),
+    Case(
+        "P24-second-folder-in-a-snapshot",
+        (*TRAIN, "hydra.run.dir=outputs/p/safe", "paths.run_dir=data/raw/adding/x"),
+        "name two folders",
+    ),
+]
+
 OVERRIDES = [
     Case("unclosed-list", (*TRAIN, "model.hidden_size=[1,2"), "override 'model.hidden_size=[1,2'"),
     Case("no-equals-sign", (*TRAIN, "modelhidden"), "modelhidden"),
@@ -82,13 +179,31 @@ OVERRIDES = [
     Case("keep-going-not-a-flag", (*TRAIN, "keep_going=sometimes"), "keep_going must be"),
     Case("ckpt-path-last-without-one", (*TRAIN, "data=watch", "ckpt_path=last"), "ckpt_path=last"),
     Case("ckpt-path-missing-file", (*TRAIN, "ckpt_path=nowhere.ckpt"), "does not exist"),
-    Case("ckpt-path-is-a-folder", (*TRAIN, "ckpt_path=runs"), "does not exist"),
+    Case("ckpt-path-is-a-folder", (*TRAIN, "ckpt_path=outputs"), "does not exist"),
 ]
 
 
-@pytest.mark.parametrize("case", FOLDERS + OVERRIDES, ids=lambda case: case.id)
+@pytest.mark.parametrize("case", FOLDERS + PLACES + OVERRIDES, ids=lambda case: case.id)
 def test_refused_cleanly(case, project, tmp_path):
     check(case, project, tmp_path)
+
+
+def test_the_project_folder_by_its_absolute_path_is_refused(project, tmp_path):
+    case = Case("run-dir-project-absolute", (*TRAIN, f"paths.run_dir={tmp_path / 'project'}"),
+                PROJECT)  # fmt: skip
+    check(case, project, tmp_path)
+
+
+def test_a_search_is_not_refused_for_the_single_run_folder(project, tmp_path, monkeypatch):
+    """O01/O05: a search config runs as a multirun; its jobs never write the single-run
+    folder, so a finished run there (FINISHED: copy, gru, seed 0) does not refuse it."""
+    shutil.copytree(project, tmp_path / "project", symlinks=True)
+    monkeypatch.chdir(tmp_path / "project")
+    single = ["data=copy", "model=gru"]
+    with pytest.raises(ConfigError, match="already holds a run"):
+        precheck.precheck(single, child_rank=False)
+    precheck.precheck([*single, "hparams_search=recurrent"], child_rank=False)
+    assert not precheck.passed()  # each job checks its own config and folder
 
 
 @pytest.mark.slow

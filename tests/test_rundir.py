@@ -32,6 +32,10 @@ def test_dvc_training_stages_declare_the_files_rundir_names():
         assert all(Path(out).name == rundir.CHECKPOINTS for out in declared(stage["outs"])), name
         assert all(any(p.match(str(run)) for p in layouts) for run in runs), name
         assert declared(stage["metrics"]) == [str(run / rundir.METRICS) for run in runs], name
+        # the stage names its folders itself, under runs/: seqbench-train's default for a run
+        # trained by hand (outputs/) is never a DVC output, which `dvc exp run` may delete
+        assert "paths.run_dir=" in stage["cmd"], name
+        assert all(run.parts[0] == "runs" for run in runs), name
         if "plots" in stage:
             assert declared(stage["plots"]) == [str(run / rundir.CURVES) for run in runs], name
 

@@ -1,5 +1,6 @@
 """seqbench-train end to end: every model on every dataset, fair sizes, resume, DDP, W&B."""
 
+import csv
 import itertools
 import json
 import os
@@ -163,6 +164,9 @@ def test_interrupted_and_resumed_run_matches_a_straight_run(tmp_path, raw_dir, s
     assert f"interrupted by {signal.Signals(signum).name}" in line and "ckpt_path=last" in line
     interrupted = results(resumed / "outputs" / "shakespeare" / "gru" / "0")
     assert interrupted["status"] == "interrupted"
+    logged = resumed / "outputs" / "shakespeare" / "gru" / "0" / "csv" / "metrics.csv"
+    before = list(csv.DictReader(logged.open(newline="")))
+    assert before, "the interrupted run flushed its CSV log"
     again = subprocess.run(
         _train_cmd(resumed, raw_dir, *common, "ckpt_path=last"), capture_output=True, text=True
     )
@@ -178,6 +182,12 @@ def test_interrupted_and_resumed_run_matches_a_straight_run(tmp_path, raw_dir, s
         for d in (straight, resumed)
     ]
     assert flow[1] == flow[0]  # the resumed run appended to its file, from step 0 on
+    # I02/I04: the CSV log kept every row logged before the interruption, then the resume's
+    after = list(csv.DictReader(logged.open(newline="")))
+    assert [{k: row[k] for k in old} for row, old in zip(after, before)] == before
+    straight_log = straight / "outputs" / "shakespeare" / "gru" / "0" / "csv" / "metrics.csv"
+    steps = {row["step"] for row in csv.DictReader(straight_log.open(newline=""))}
+    assert {row["step"] for row in after} == steps and len(after) > len(before)
 
 
 @pytest.mark.slow
