@@ -96,7 +96,10 @@ def _report(args: argparse.Namespace) -> int:
         print(publish(args.wandb, args.group))
         return 0
     if args.runs_dir is None:
-        raise ConfigError("give RUNS_DIR (e.g. runs) or --wandb ENTITY/PROJECT --group G")
+        raise ConfigError(
+            "give RUNS_DIR (runs: the pipeline's; outputs: those trained by hand with "
+            "seqbench-train) or --wandb ENTITY/PROJECT --group G"
+        )
     from seqbench.report import write_report
 
     summary = write_report(args.runs_dir, args.out, args.raw_dir, args.lessons)
@@ -162,7 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("overrides", nargs=argparse.REMAINDER, help="e.g. model=gru data=watch")
     train.set_defaults(run=_train)
     report = commands.add_parser("report", help="comparison report (HTML, Markdown, W&B)")
-    report.add_argument("runs_dir", type=Path, nargs="?", help="runs/ or a multirun folder")
+    report.add_argument(
+        "runs_dir",
+        type=Path,
+        nargs="?",
+        help="runs/ (DVC), outputs/ (by hand) or a multirun folder",
+    )
     report.add_argument("--out", type=Path, default=Path("reports"))
     report.add_argument("--raw-dir", type=Path, default=RAW_DIR, help="for data provenance")
     report.add_argument(

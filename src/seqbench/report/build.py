@@ -92,7 +92,7 @@ def write_report(
     if not runs:
         raise SeqbenchError(
             f"no runs under {runs_dir}: found no metrics.json at any depth; train first "
-            "(seqbench-train ...) or give the runs/ or multirun/ folder"
+            "(seqbench-train ...) or give the runs/ (DVC), outputs/ (by hand) or multirun/ folder"
         )
     results = summarise(
         [run for run in runs if not run.metrics.get("study")], Path(raw_dir) if raw_dir else None
