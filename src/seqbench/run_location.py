@@ -80,9 +80,9 @@ def check(run: str | Path, raw_dirs: list[Path], root: str | Path = ".") -> None
         )
     run = Path(run)
     where = f"paths.run_dir={run}"
-    check_links(run, where)
-    if len(str(run.resolve())) >= 4000 or any(len(part.encode()) > 255 for part in run.parts):
+    if len(os.path.abspath(run)) >= 4000 or any(len(part.encode()) > 255 for part in run.parts):
         raise ConfigError(f"{where} is too long (a folder name may have at most 255 bytes)")
+    check_links(run, where)
     for folder in (run, *run.parents):
         if folder.exists() and not folder.is_dir():
             raise ConfigError(f"{where}: {folder} is a file, not a folder; choose another")
