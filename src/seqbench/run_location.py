@@ -68,6 +68,16 @@ def check_place(run: Path, where: str, projects: list[Path]) -> None:
 
 
 def check(run: str | Path, raw_dirs: list[Path], root: str | Path = ".") -> None:
+    """:func:`check_folder`, with a folder that cannot even be looked at (a parent this user
+    may not search) said in one line too."""
+    try:
+        check_folder(run, raw_dirs, root)
+    except OSError as error:
+        problem = storage.explain(error, Path(run), "run the same command again")
+        raise problem or ConfigError(f"paths.run_dir={run}: {error}") from None
+
+
+def check_folder(run: str | Path, raw_dirs: list[Path], root: str | Path = ".") -> None:
     """Refuse a run directory that cannot be one, before anything is written: empty, a file
     (or below one), a link leading nowhere, a name the file system refuses, a folder this
     user may not write, the project folder, a folder of runs or a folder inside another run,
