@@ -189,7 +189,7 @@ def test_interrupted_and_resumed_run_matches_a_straight_run(tmp_path, raw_dir, s
     ] == before
     straight_log = straight / "outputs" / "shakespeare" / "gru" / "0" / "csv" / "metrics.csv"
     steps = {row["step"] for row in csv.DictReader(straight_log.open(newline=""))}
-    assert {row["step"] for row in after} == steps and len(after) > len(before)
+    assert steps <= {row["step"] for row in after} and len(after) > len(before)
 
 
 @pytest.mark.slow
