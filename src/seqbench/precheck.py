@@ -39,6 +39,9 @@ def precheck(argv: list[str], child_rank: bool) -> None:
     with open_dict(cfg):
         del cfg["hydra"]
         cfg.paths.run_dir = run_dir
+    from seqbench.data import lengths
+
+    lengths.check(cfg)  # the data's lengths, from its hashed record: nothing loaded
     config.validate(cfg, overrides)
     if not child_rank:  # a DDP child joins the run its parent claimed
         rundir.check_location(Path(run_dir), [cfg.paths.raw_dir])
