@@ -826,3 +826,39 @@ def test_the_pin_binds_the_folder_data_dvc_names(project, tmp_path):
     elsewhere.rename(tmp_path / "data" / "raw")
     with pytest.raises(DataError, match=PINNED):
         snapshot.verify("copy", tmp_path / "data" / "raw")
+
+
+def test_d12_stamps_catch_times_set_back_and_rehash_catches_a_forged_stamp(
+    project, tmp_path, monkeypatch
+):
+    """What the remembered md5s promise (README *Data*): a file changed and its mtime set
+    back is hashed again and refused (its ctime moved); a stamp rewritten by someone who can
+    write the user's cache is trusted, as documented, and `describe --rehash` catches it."""
+    import time
+
+    from seqbench.data import stamps
+
+    work = tmp_path / "project"
+    shutil.copytree(project, work)
+    cache = tmp_path / "cache"
+    env = {"XDG_CACHE_HOME": str(cache)}
+    time.sleep(stamps.RACY_S + 0.2)  # the copy's files are older than the racy window
+    assert seqbench(work, "describe", env=env).returncode == 0  # stamps remembered
+    folder = work / "data" / "raw" / "copy"
+    arrow = sorted((folder / "train").glob("*.arrow"))[0]
+    before = arrow.stat()
+    data = bytearray(arrow.read_bytes())
+    data[-200] ^= 0x01
+    arrow.write_bytes(bytes(data))
+    os.utime(arrow, ns=(before.st_atime_ns, before.st_mtime_ns))  # `touch -d`: mtime back
+    result = seqbench(work, "describe", env=env)
+    assert result.returncode == 2 and "modified since it was built" in result.stderr
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))  # the stamp file the CLI wrote
+    stamp_file = stamps._stamp_file(folder)
+    forged = json.loads(stamp_file.read_text())
+    forged[arrow.relative_to(folder).as_posix()][0] = stamps._key(arrow)  # new stat, old md5
+    stamp_file.write_text(json.dumps(forged))
+    assert seqbench(work, "describe", env=env).returncode == 0  # not promised: see README
+    rehashed = seqbench(work, "describe", "--rehash", env=env)
+    assert rehashed.returncode == 2 and "modified since it was built" in rehashed.stderr

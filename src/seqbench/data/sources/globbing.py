@@ -35,8 +35,11 @@ def reporting(callback: Callable[[int], None]) -> Iterator[None]:
 class _Walk:
     def __init__(self, pattern: str, base: Path) -> None:
         self.pattern, self.base, self.folders = pattern, base, 0
+        self.last: tuple[Path, list[os.DirEntry]] | None = None  # `**/*.csv` lists it twice
 
     def entries(self, folder: Path) -> list[os.DirEntry]:
+        if self.last is not None and self.last[0] == folder:
+            return self.last[1]
         self.folders += 1
         if self.folders > MAX_FOLDERS:
             raise DataError(
@@ -48,9 +51,11 @@ class _Walk:
             progress(self.folders)
         try:
             with os.scandir(folder) as found:
-                return list(found)
+                listed = list(found)
         except OSError:  # unreadable or vanished: glob skips it too
-            return []
+            listed = []
+        self.last = (folder, listed)
+        return listed
 
     def match(self, folder: Path, parts: list[str]) -> Iterator[Path]:
         if not parts:
