@@ -140,6 +140,22 @@ def test_fetch_into_a_full_disk_keeps_the_previous_snapshot(project, tmp_path):
         assert sorted(p.name for p in raw.iterdir()) == ["copy"]
 
 
+def test_fd5_a_full_raw_dir_elsewhere_is_named_with_its_own_free_space(project, tmp_path):
+    """FD5: `--raw-dir` on another (full) disk: the line names that folder and that disk's
+    free space, not the project's disk."""
+    work = tmp_path / "project"
+    shutil.copytree(project, work, ignore=shutil.ignore_patterns("raw", "runs"))
+    with tmpfs(tmp_path / "small", "256k") as disk:
+        raw = disk / "raw"
+        result = seqbench(work, "fetch", "copy", "--raw-dir", str(raw), timeout=300)
+        assert result.returncode == 1, result.stderr[-3000:]
+        [line] = error_lines(result.stderr)
+        assert f"the disk holding {raw} is full (no space left writing copy;" in line, line
+        free = line.split("; ")[1].split(" free")[0]
+        assert free.endswith((" B", " KB")), line  # the tmpfs's, not the project disk's GBs
+        assert list(raw.iterdir()) == []  # nothing half-written left
+
+
 def test_fetch_onto_a_read_only_disk_is_refused_in_one_line(project, tmp_path):
     work = tmp_path / "project"
     shutil.copytree(project, work, ignore=shutil.ignore_patterns("raw"))

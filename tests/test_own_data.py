@@ -222,3 +222,76 @@ def test_the_readme_local_text_example_fetches_and_reads_bytes(tmp_path, monkeyp
     module.setup()
     assert module.vocab_size == 256
     assert "Grüße".encode() in bytes(module.datasets["train"].ids[:2000].tolist())
+
+
+def test_od19_a_glob_walks_a_stated_number_of_folders_with_progress(tmp_path, monkeypatch):
+    from seqbench.data.sources import globbing
+
+    for i in range(12):
+        (tmp_path / f"d{i}" / "deeper").mkdir(parents=True)
+    (tmp_path / "d3" / "deeper" / "x.csv").write_text("a\n1\n")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "y.csv").write_text("a\n1\n")
+    assert globbing.find("**/*.csv", tmp_path) == ["d3/deeper/x.csv"]  # glob's names and rules
+    assert globbing.find("d*/deeper/*.csv", tmp_path) == ["d3/deeper/x.csv"]
+    assert globbing.find(".hidden/*.csv", tmp_path) == [".hidden/y.csv"]
+    heard = []
+    monkeypatch.setattr(globbing, "MAX_FOLDERS", 10)
+    with globbing.reporting(heard.append), pytest.raises(DataError, match="searched 10 folders"):
+        globbing.find("**/nothing*.csv", tmp_path)
+    monkeypatch.setattr(globbing, "MAX_FOLDERS", 10_000)
+    (tmp_path / "many").mkdir()
+    for i in range(600):
+        (tmp_path / "many" / str(i)).mkdir()
+    with globbing.reporting(heard.append):
+        assert globbing.find("**/nothing*.csv", tmp_path) == []
+    assert heard == [500]  # progress every 500 folders
+    with pytest.raises(DataError, match="whole file system from /"):
+        globbing.find("/**/zzzqq*.csv", tmp_path)
+
+
+@pytest.mark.slow
+def test_x02_fetching_an_unpinned_dataset_leaves_data_dvc_and_dvc_status_clean(raw_dir, tmp_path):
+    """X02: `seqbench fetch adding-T50` in a DVC project writes data/extra, not the pinned
+    data/raw, so data.dvc and `dvc status data.dvc` stay as they were and `dvc repro` has
+    nothing to re-commit; training on it works. A deleted data.dvc is refused, and
+    `seqbench fetch --pin`, as the refusal says, pins the data again."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(raw_dir, project / "data" / "raw")
+    shutil.copy(ROOT / "data.dvc", project / "data.dvc")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB", "SEQBENCH"))}
+    env |= {"WANDB_MODE": "offline", "HOME": str(tmp_path / "home")}
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=project, check=True)
+    assert fetch.dvc_status(project) == {}  # fills the DVC cache, as a fresh clone's fetch does
+    pinned = (project / "data.dvc").read_text()
+
+    fetched = run_cli("seqbench.cli", "fetch", "adding-T50", env=env, cwd=project, timeout=300)
+    assert fetched.returncode == 0, fetched.stderr[-3000:]
+    assert "data/extra/adding-T50" in fetched.stdout
+    assert not (project / "data" / "raw" / "adding-T50").exists()
+    status = subprocess.run(
+        [sys.executable, "-m", "dvc", "status", "data.dvc"],
+        cwd=project, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "changed" not in status.stdout and "up to date" in status.stdout, status.stdout
+    assert (project / "data.dvc").read_text() == pinned
+
+    trained = run_cli("seqbench.train", "data=adding", "data.name=adding-T50", "model=gru",
+                      *SMOKE, env=env, cwd=project, timeout=600)  # fmt: skip
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    metrics = json.loads((project / "runs/adding-T50/gru/0/metrics.json").read_text())
+    extra = json.loads((project / "data/extra/adding-T50/provenance.json").read_text())
+    assert metrics["status"] == "finished"
+    assert metrics["data_content_hash"] == extra["content_hash"]
+    assert (project / "data.dvc").read_text() == pinned
+
+    (project / "data.dvc").unlink()
+    refused = run_cli("seqbench.cli", "describe", env=env, cwd=project)
+    assert refused.returncode == 2 and "data.dvc is missing" in refused.stderr
+    repinned = run_cli("seqbench.cli", "fetch", "--pin", env=env, cwd=project, timeout=600)
+    assert repinned.returncode == 0, repinned.stderr[-3000:]
+    assert yaml.safe_load((project / "data.dvc").read_text()) == yaml.safe_load(pinned)
+    assert run_cli("seqbench.cli", "describe", env=env, cwd=project).returncode == 0

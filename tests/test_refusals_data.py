@@ -13,7 +13,7 @@ import yaml
 from own_data import FRACTIONS, data_config, recordings, sensor_source, write_csvs
 from refusals import TRAIN, Case, check, seqbench
 
-from seqbench.data import snapshot, tokens
+from seqbench.data import fetch, snapshot, tokens
 from seqbench.errors import DataError
 
 ARGV = {  # a new run per dataset (copy/gru/0 is the template's finished run)
@@ -65,7 +65,7 @@ def rebuild(name, change, hash_too=True, unpin=False, rows=True):
         if rows:
             provenance["rows"] = {split: len(data) for split, data in changed.items()}
         if hash_too:
-            provenance["content_hash"] = snapshot.content_hash(provenance["files"])
+            provenance["content_hash"] = snapshot.content_hash(provenance)
         (staging / snapshot.PROVENANCE).write_text(json.dumps(provenance))
         shutil.rmtree(folder)
         staging.rename(folder)
@@ -117,6 +117,69 @@ def repin(name, value="0" * 32):
         pins = yaml.safe_load((project / "data.dvc").read_text())
         pins["meta"]["datasets"][name] = value
         (project / "data.dvc").write_text(yaml.safe_dump(pins))
+
+    return prepare
+
+
+def cover_tracks(name, flip=True, change=None):
+    """A prepare step, as the hostile tester did it: one byte of an Arrow file flipped
+    (``flip``) and/or a provenance fact changed (``change``: dict -> None), then every md5 and
+    the content hash in provenance.json rewritten to match."""
+
+    def prepare(project):
+        folder = raw(project, name).resolve()
+        if flip:
+            arrow = sorted((folder / "train").glob("*.arrow"))[0]
+            data = bytearray(arrow.read_bytes())
+            data[-200] ^= 0x01  # in the last record batch's values
+            arrow.write_bytes(bytes(data))
+        provenance = json.loads((folder / snapshot.PROVENANCE).read_text())
+        if change is not None:
+            change(provenance)
+        provenance["files"] = snapshot.file_hashes(folder)
+        provenance["content_hash"] = snapshot.content_hash(provenance)
+        (folder / snapshot.PROVENANCE).write_text(json.dumps(provenance))
+
+    return prepare
+
+
+ELSEWHERE = "../elsewhere/raw"  # beside the project: where a moved data/raw really lives
+
+
+def moved(link_dataset=None):
+    """A prepare step: data/raw (or only ``link_dataset`` in it) moved out of the project and
+    linked back."""
+
+    def prepare(project):
+        target = project.parent / "elsewhere" / "raw"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = raw(project, link_dataset) if link_dataset else project / "data" / "raw"
+        if link_dataset:
+            target.mkdir()
+            target = target / link_dataset
+        shutil.move(str(source), target)
+        source.symlink_to(target, target_is_directory=True)
+
+    return prepare
+
+
+def steps(*prepares):
+    def prepare(project):
+        for step in prepares:
+            step(project)
+
+    return prepare
+
+
+def dvc_project_without(pin_file_text=None):
+    """A prepare step: the project is a DVC project (``.dvc/``) and data.dvc is gone
+    (``pin_file_text``: replaced by this instead)."""
+
+    def prepare(project):
+        (project / ".dvc").mkdir(exist_ok=True)
+        (project / "data.dvc").unlink()
+        if pin_file_text is not None:
+            (project / "data.dvc").write_text(pin_file_text)
 
     return prepare
 
@@ -333,13 +396,11 @@ SPLITS = [
         "sensor-window-longer-than-any-recording",
         (*ARGV["watch"], "data.window=100000"),
         "data.window=100000",
-        writes=True,
     ),
     Case(
         "text-window-longer-than-a-split",
         (*ARGV["shakespeare"], "data.seq_len=100000000"),
         "data.seq_len",
-        writes=True,
     ),
 ]
 
@@ -460,11 +521,216 @@ OWN_DATA = [
         "label 'jumping' is in the test split but not in train",
         prepare=own_data({"by": "column", "column": "part"}, relabel="jumping"),
     ),
+    Case(  # OD19: it walked the whole file system, /proc included, for minutes
+        "OD19-glob-from-the-file-system-root",
+        MINE,
+        "would search the whole file system from /",
+        prepare=own_data(files="/**/zzzqq*.csv"),
+        timeout=30,
+    ),
+    Case(
+        "OD19-relative-glob-up-to-the-root",
+        MINE,
+        "would search the whole file system",
+        prepare=own_data(files="../" * 40 + "**/zzzqq*.csv"),
+        timeout=30,
+    ),
+    Case(
+        "OD19-glob-matching-nothing",
+        MINE,
+        "matches no file",
+        prepare=own_data(files="**/zzzqq*.csv"),
+        timeout=30,
+    ),
+    Case(
+        "OD19-text-glob-from-the-file-system-root",
+        ("fetch", "books", "--config-dir", "my_conf"),
+        "would search the whole file system from /",
+        prepare=lambda project: data_config(
+            project / "my_conf",
+            "books",
+            {
+                "source": {
+                    "_target_": "seqbench.data.sources.text_files.text",
+                    "files": "/**/*.txt",
+                },
+                "split": {"by": "document"},
+            },
+        ),
+        timeout=30,
+    ),
+]
+
+MISSING = "data.dvc is missing"
+PINS_FOUND = [  # D13, D13b, D21: the pin is found wherever data/raw lives; its loss is said
+    Case(
+        "D13-raw-moved-and-linked-back",
+        ARGV["adding"],
+        PINNED,
+        prepare=steps(moved(), cover_tracks("adding")),
+        writes=True,
+    ),
+    Case(
+        "D13b-describe-raw-moved-and-linked-back",
+        ("describe",),
+        PINNED,
+        prepare=steps(moved(), cover_tracks("adding")),
+    ),
+    Case(
+        "D13-a-dataset-folder-moved-and-linked-back",
+        ARGV["copy"],
+        PINNED,
+        prepare=steps(moved("copy"), cover_tracks("copy")),
+        writes=True,
+    ),
+    Case(
+        "D13b-describe-where-it-really-lives",
+        ("describe", ELSEWHERE),
+        PINNED,
+        prepare=steps(moved(), cover_tracks("watch")),
+    ),
+    Case(
+        "D13-raw-dir-env-with-dotdot",
+        ARGV["copy"],
+        PINNED,
+        prepare=steps(moved(), cover_tracks("copy")),
+        env={"SEQBENCH_RAW_DIR": "data/../data/raw"},
+        writes=True,
+    ),
+    Case(
+        "D13-paths-raw-dir-at-where-it-really-lives",
+        (*ARGV["adding"], f"paths.raw_dir={ELSEWHERE}"),
+        PINNED,
+        prepare=steps(moved(), cover_tracks("adding")),
+        writes=True,
+    ),
+    Case(
+        "D13-raw-dir-env-through-a-link",
+        ARGV["copy"],
+        PINNED,
+        prepare=steps(cover_tracks("copy"), lambda p: (p / "alias").symlink_to(p / "data" / "raw")),
+        env={"SEQBENCH_RAW_DIR": "alias"},
+        writes=True,
+    ),
+    Case(
+        "D21-describe-data-dvc-deleted",
+        ("describe",),
+        MISSING,
+        prepare=steps(dvc_project_without(), cover_tracks("copy")),
+    ),
+    Case(
+        "D21-train-data-dvc-deleted",
+        ARGV["adding"],
+        "git checkout data.dvc",
+        prepare=steps(dvc_project_without(), cover_tracks("adding")),
+    ),
+    Case(
+        "D21-fetch-data-dvc-deleted",
+        ("fetch", "copy"),
+        "seqbench fetch --pin",
+        prepare=dvc_project_without(),
+    ),
+    Case(
+        "D21-data-dvc-pins-another-folder",
+        ("describe",),
+        "data.dvc does not pin data/raw",
+        prepare=dvc_project_without("outs:\n- path: data/other\n"),
+    ),
+    Case(
+        "D21-moved-raw-and-data-dvc-deleted",
+        ("describe", ELSEWHERE),
+        MISSING,
+        prepare=steps(dvc_project_without(), moved(), cover_tracks("watch", flip=False)),
+    ),
+]
+
+
+def set_key(key, value):
+    return lambda provenance: provenance.update({key: value})
+
+
+FACTS = [  # D04: every fact of provenance.json is under the content hash
+    Case(
+        "D04-copy-length-edited",
+        ARGV["copy"],
+        "provenance.json says",
+        prepare=edit_provenance("copy", set_key("length", 5)),
+        writes=True,
+    ),
+    Case(
+        "D04-adding-length-and-hash-edited",
+        ARGV["adding"],
+        PINNED,
+        prepare=cover_tracks("adding", flip=False, change=set_key("length", 5)),
+        writes=True,
+    ),
+    Case(
+        "D04-rows-edited",
+        ("describe",),
+        "provenance.json says",
+        prepare=edit_provenance("watch", set_key("rows", {"train": 1, "validation": 1, "test": 1})),
+    ),
+    Case(
+        "D04-kind-and-hash-edited",
+        ARGV["copy"],
+        PINNED,
+        prepare=cover_tracks("copy", flip=False, change=set_key("kind", "adding")),
+        writes=True,
+    ),
+    Case(
+        "D04-shortest-recording-and-hash-edited",
+        (*ARGV["watch"], "data.window=2000"),
+        PINNED,
+        prepare=cover_tracks(
+            "watch", flip=False, change=set_key("shortest_recording", {"train": 5000})
+        ),
+        writes=True,
+    ),
+    Case(
+        "D04-licence-and-split-rule-edited",
+        ("describe",),
+        PINNED,
+        prepare=cover_tracks(
+            "shakespeare", flip=False, change=lambda p: p.update(licence="mine", split_rule="x")
+        ),
+    ),
+    Case(
+        "D04-source-edited",
+        ("describe",),
+        "provenance.json says",
+        prepare=edit_provenance("adding", set_key("source", {"type": "hub"})),
+    ),
+]
+
+LENGTHS = [  # C98: the data's lengths refuse a run before it starts (nothing written)
+    Case(
+        "C98-seq-len-longer-than-the-text",
+        (*ARGV["shakespeare"], "data.seq_len=1000000"),
+        "data.seq_len=1000000 is out of range; valid: 1..",
+    ),
+    Case(
+        "C98-byte-seq-len-longer-than-the-text",
+        (*ARGV["shakespeare"], "data.vocab=byte", "data.seq_len=1000000"),
+        "byte tokens",
+    ),
+    Case(
+        "C98-window-one-past-the-shortest-recording",
+        (*ARGV["watch"], "data.window=948"),
+        "data.window=948 is out of range; valid: 1..947",
+    ),
+    Case(
+        "C98-max-len-shorter-than-an-unpinned-synthetic-length",
+        (*ARGV["adding"], "data.name=adding-T50", "model=transformer", "model.max_len=20"),
+        "model.max_len=20 is shorter than the 50 steps of data.name=adding-T50",
+        prepare=lambda project: fetch.fetch(["adding-T50"], project / "data" / "raw"),
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    "case", TAMPERED + PROVENANCE + SPLITS + FILES + OWN_DATA, ids=lambda case: case.id
+    "case",
+    TAMPERED + PROVENANCE + SPLITS + FILES + OWN_DATA + PINS_FOUND + FACTS + LENGTHS,
+    ids=lambda case: case.id,
 )
 def test_refused_cleanly(case, project, tmp_path):
     check(case, project, tmp_path)
@@ -543,8 +809,10 @@ def test_the_report_shows_the_recomputed_hash_or_that_it_does_not_verify(project
 
 def test_training_records_the_recomputed_content_hash(project):
     metrics = json.loads((project / "outputs" / "copy" / "gru" / "0" / "metrics.json").read_text())
-    files = snapshot.file_hashes(project / "data" / "raw" / "copy")
-    assert metrics["data_content_hash"] == snapshot.content_hash(files)
+    folder = project / "data" / "raw" / "copy"
+    record = json.loads((folder / snapshot.PROVENANCE).read_text())
+    files = snapshot.file_hashes(folder)
+    assert metrics["data_content_hash"] == snapshot.content_hash(record | {"files": files})
 
 
 def test_the_pin_binds_the_folder_data_dvc_names(project, tmp_path):
@@ -558,3 +826,39 @@ def test_the_pin_binds_the_folder_data_dvc_names(project, tmp_path):
     elsewhere.rename(tmp_path / "data" / "raw")
     with pytest.raises(DataError, match=PINNED):
         snapshot.verify("copy", tmp_path / "data" / "raw")
+
+
+def test_d12_stamps_catch_times_set_back_and_rehash_catches_a_forged_stamp(
+    project, tmp_path, monkeypatch
+):
+    """What the remembered md5s promise (README *Data*): a file changed and its mtime set
+    back is hashed again and refused (its ctime moved); a stamp rewritten by someone who can
+    write the user's cache is trusted, as documented, and `describe --rehash` catches it."""
+    import time
+
+    from seqbench.data import stamps
+
+    work = tmp_path / "project"
+    shutil.copytree(project, work)
+    cache = tmp_path / "cache"
+    env = {"XDG_CACHE_HOME": str(cache)}
+    time.sleep(stamps.RACY_S + 0.2)  # the copy's files are older than the racy window
+    assert seqbench(work, "describe", env=env).returncode == 0  # stamps remembered
+    folder = work / "data" / "raw" / "copy"
+    arrow = sorted((folder / "train").glob("*.arrow"))[0]
+    before = arrow.stat()
+    data = bytearray(arrow.read_bytes())
+    data[-200] ^= 0x01
+    arrow.write_bytes(bytes(data))
+    os.utime(arrow, ns=(before.st_atime_ns, before.st_mtime_ns))  # `touch -d`: mtime back
+    result = seqbench(work, "describe", env=env)
+    assert result.returncode == 2 and "modified since it was built" in result.stderr
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))  # the stamp file the CLI wrote
+    stamp_file = stamps._stamp_file(folder)
+    forged = json.loads(stamp_file.read_text())
+    forged[arrow.relative_to(folder).as_posix()][0] = stamps._key(arrow)  # new stat, old md5
+    stamp_file.write_text(json.dumps(forged))
+    assert seqbench(work, "describe", env=env).returncode == 0  # not promised: see README
+    rehashed = seqbench(work, "describe", "--rehash", env=env)
+    assert rehashed.returncode == 2 and "modified since it was built" in rehashed.stderr

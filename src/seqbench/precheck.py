@@ -58,6 +58,9 @@ def precheck(argv: list[str], child_rank: bool) -> None:
     with open_dict(cfg):
         del cfg["hydra"]
         cfg.paths.run_dir = run_dir
+    from seqbench.data import lengths
+
+    lengths.check(cfg)  # the data's lengths, from its hashed record: nothing loaded
     config.validate(cfg, overrides)
     if sweep:  # no single run folder to claim; each job checks its own config and folder
         return

@@ -7,7 +7,7 @@ import lightning as L
 from datasets import DatasetDict
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from seqbench.data import snapshot
+from seqbench.data import pins, snapshot
 from seqbench.data.batches import EpochSampler, SubsetSampler, as_batch
 from seqbench.errors import ConfigError, DataError
 
@@ -70,6 +70,7 @@ class SnapshotDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:
             return
+        self.raw_dir = pins.locate(self.name, self.raw_dir)  # data/raw, or unpinned data/extra
         splits, self.provenance = snapshot.load(self.name, self.raw_dir)
         if self.provenance.get("kind") != self.kind:
             raise ConfigError(

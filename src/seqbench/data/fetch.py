@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from seqbench import atomic
 from seqbench.data import pins, registry, snapshot
+from seqbench.data.sources import globbing
 from seqbench.errors import DataError
 
 PIN_FILE = pins.PIN_FILE
@@ -50,21 +51,40 @@ def listing(config_dirs: Iterable[Path] = ()) -> list[str]:
     return [*lines, "adding-T<N>, copy-T<N>: the synthetic tasks at any sequence length N"]
 
 
-def fetch(names: list[str], raw_dir: Path, config_dirs: Iterable[Path] = ()) -> dict[str, dict]:
+def destination(name: str, raw_dir: Path, pinning: bool = False) -> Path:
+    """The folder ``name`` is written to: ``raw_dir`` when it is being pinned (``--pin``),
+    else its home (:func:`pins.home`: a dataset data.dvc does not pin goes beside the
+    pinned folder, so fetching it leaves data.dvc's output as it was)."""
+    return Path(raw_dir) if pinning else pins.home(name, raw_dir)
+
+
+def fetch(
+    names: list[str], raw_dir: Path, config_dirs: Iterable[Path] = (), pinning: bool = False
+) -> dict[str, dict]:
     """Build and write each dataset (its data config in seqbench's configs or in
-    ``config_dirs``) with a progress display; returns their provenance."""
+    ``config_dirs``) to its :func:`destination` with a progress display; returns their
+    provenance."""
     specs = registry.get_many(names, config_dirs)  # unknown names fail before any work
-    check_destination(raw_dir, [spec.name for spec in specs])
-    raw_dir.mkdir(parents=True, exist_ok=True)
+    homes = {spec.name: destination(spec.name, raw_dir, pinning) for spec in specs}
+    for home in dict.fromkeys(homes.values()):
+        check_destination(home, [name for name, where in homes.items() if where == home])
     datasets.disable_progress_bars()  # one rich display instead of one bar per split
     written = {}
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()]
     with Progress(*columns, transient=False) as progress:
         overall = progress.add_task("fetching", total=len(specs))
         for spec in specs:
-            progress.update(overall, description=f"building {spec.name}: {spec.summary}")
+            said = f"building {spec.name}: {spec.summary}"
+            progress.update(overall, description=said)
+
+            def searched(folders: int, said: str = said) -> None:
+                progress.update(overall, description=f"{said} (searched {folders} folders)")
+
+            with globbing.reporting(searched):
+                built = spec.build()
+            homes[spec.name].mkdir(parents=True, exist_ok=True)
             written[spec.name] = snapshot.write(
-                spec.name, spec.kind, spec.summary, spec.build(), raw_dir
+                spec.name, spec.kind, spec.summary, built, homes[spec.name]
             )
             progress.advance(overall)
         progress.update(overall, description=f"fetched {', '.join(written)}")

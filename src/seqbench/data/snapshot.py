@@ -6,29 +6,23 @@ it is read, so a tampered or half-written snapshot is named and refused instead 
 (an unchanged file's md5 is remembered between checks, see :mod:`seqbench.data.stamps`).
 """
 
-import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
 
+import pyarrow.compute as pc
 from datasets import DatasetDict, load_from_disk
 
-from seqbench import atomic
-from seqbench.data import pins, stamps, tokens
+from seqbench import atomic, storage
+from seqbench.data import hashing, pins, stamps, tokens
+from seqbench.data.hashing import content_hash, file_md5
 from seqbench.data.sources import Built
 from seqbench.errors import DataError
 
+__all__ = ["content_hash", "file_md5"]
 PROVENANCE = "provenance.json"
 VOCAB = "vocab.json"
-
-
-def file_md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _raise(error: OSError) -> None:
@@ -37,8 +31,9 @@ def _raise(error: OSError) -> None:
 
 def file_hashes(folder: Path, remembered: bool = False) -> dict[str, str]:
     """md5 of every file under ``folder`` except provenance.json, by relative path
-    (``remembered``: from the stamps where a file is unchanged). A folder that cannot be
-    listed raises (PermissionError) instead of reading as missing files."""
+    (``remembered``: from the stamps where a file is unchanged, see :mod:`stamps` for what
+    that trusts). A folder that cannot be listed raises (PermissionError) instead of reading
+    as missing files."""
     found = []
     for parent, _, names in os.walk(folder, onerror=_raise):
         found += [Path(parent) / name for name in names]
@@ -48,19 +43,22 @@ def file_hashes(folder: Path, remembered: bool = False) -> dict[str, str]:
     return {path.relative_to(folder).as_posix(): file_md5(path) for path in paths}
 
 
-def content_hash(files: dict[str, str]) -> str:
-    return hashlib.md5(json.dumps(files, sort_keys=True).encode()).hexdigest()
-
-
 def write(name: str, kind: str, summary: str, built: Built, raw_dir: Path) -> dict:
     """Write the snapshot to a temporary folder, then swap it in: an interrupted or failed
-    fetch (a full disk) leaves the previous snapshot intact and no temporary folder."""
+    fetch (a full disk) leaves the previous snapshot intact and no temporary folder. A full disk
+    is said naming ``raw_dir`` and its free space (the libraries' errors name no file)."""
     final, staging = raw_dir / name, raw_dir / f".{name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     try:
         provenance = _stage(name, kind, summary, built, staging)
         _swap(staging, final)
         stamps.record(final, provenance["files"])
+    except Exception as error:
+        found = storage.find_os_error(error)
+        if found is None or found.errno not in storage.DISK_FULL:
+            raise
+        named = OSError(found.errno, found.strerror, str(final))
+        raise storage.explain(named, where=raw_dir) from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return provenance
@@ -80,13 +78,27 @@ def _stage(name: str, kind: str, summary: str, built: Built, staging: Path) -> d
         "split_rule": built.split_rule,
         "licence": built.licence,
         "rows": {split: len(rows) for split, rows in built.splits.items()},
+        **_recordings(kind, built.splits),
         **built.extra,
-        "content_hash": content_hash(files),
         "files": files,
     }
+    provenance[hashing.CONTENT_HASH] = content_hash(provenance)
     text = json.dumps(provenance, indent=2, sort_keys=True) + "\n"
     atomic.write_text(staging / PROVENANCE, text)
     return provenance
+
+
+def _recordings(kind: str, splits: DatasetDict) -> dict:
+    """A sensor snapshot's shortest recording per split: the longest window it allows,
+    known to the pre-run checks without loading the data."""
+    if kind != "sensor":
+        return {}
+    shortest = {}
+    for split, rows in splits.items():
+        chunks = rows.data.column("signal").chunks  # Array2D: its storage is a list per sample
+        lengths = [pc.list_value_length(getattr(c, "storage", c)) for c in chunks if len(c)]
+        shortest[split] = min((int(pc.min(n).as_py()) for n in lengths), default=0)
+    return {"shortest_recording": shortest}
 
 
 def _swap(staging: Path, final: Path) -> None:
@@ -139,17 +151,21 @@ def read_provenance(name: str, raw_dir: Path) -> dict:
     return provenance
 
 
-def verify(name: str, raw_dir: Path, pinned: bool = True, remember: bool = True) -> dict:
+def verify(
+    name: str, raw_dir: Path, pinned: bool = True, remember: bool = True, rehash: bool = False
+) -> dict:
     """The snapshot's provenance, after checking every file against it and the content hash,
-    recomputed from the files, against provenance.json and (``pinned``) against the pin in
-    the data.dvc that pins ``raw_dir``: a file changed together with its md5 in
-    provenance.json is still caught. The returned content_hash is the recomputed one.
-    ``remember``: stamp the md5s once it passed (a caller checking several snapshots stamps
-    them only when all passed, so a refusal writes nothing)."""
+    recomputed from the files and every other fact of provenance.json, against the one it
+    records and (``pinned``) against the pin in the data.dvc that pins ``raw_dir``: a file
+    or fact changed together with provenance.json's md5s and hash is still caught. The
+    returned content_hash is the recomputed one. ``remember``: stamp the md5s once it passed
+    (a caller checking several snapshots stamps them only when all passed, so a refusal
+    writes nothing); ``rehash``: read every file through, trusting no stamp."""
     folder = raw_dir / name
+    pin_file, pinned_hashes = pins.pins_for(raw_dir) if pinned else (None, {})
     provenance = read_provenance(name, raw_dir)
     recorded = provenance["files"]
-    actual = file_hashes(folder, remembered=True)
+    actual = file_hashes(folder, remembered=not rehash)
     changed = sorted(p for p in recorded.keys() | actual.keys() if recorded.get(p) != actual.get(p))
     restore = f"Restore it with `seqbench fetch {name}` or `dvc checkout data.dvc`"
     if changed:
@@ -158,13 +174,12 @@ def verify(name: str, raw_dir: Path, pinned: bool = True, remember: bool = True)
             f"{' ...' if len(changed) > 3 else ''} differ from provenance.json); not using it. "
             f"{restore}"
         )
-    computed = content_hash(actual)
+    computed = content_hash(provenance | {"files": actual})
     if computed != provenance["content_hash"]:
         raise DataError(
-            f"snapshot {folder}: its files hash to {computed} but provenance.json says "
-            f"{provenance['content_hash']}; not using it. {restore}"
+            f"snapshot {folder}: its files and provenance.json's facts hash to {computed} but "
+            f"provenance.json says {provenance['content_hash']}; not using it. {restore}"
         )
-    pin_file, pinned_hashes = pins.pins_for(raw_dir) if pinned else (None, {})
     if name in pinned_hashes and pinned_hashes[name] != computed:
         raise DataError(
             f"dataset {name!r} in {folder} hashes to {computed} but {pin_file} pins "
@@ -197,8 +212,9 @@ def load_vocab(name: str, raw_dir: Path) -> list[str]:
     return json.loads((raw_dir / name / VOCAB).read_text())
 
 
-def describe(raw_dir: Path) -> dict[str, dict]:
-    """Size, splits, source and hash of every verified snapshot under ``raw_dir``."""
+def describe(raw_dir: Path, rehash: bool = False) -> dict[str, dict]:
+    """Size, splits, source and hash of every verified snapshot under ``raw_dir``
+    (``rehash``: every file read through, no remembered md5 trusted)."""
     if not raw_dir.is_dir():
         state = "is a file" if raw_dir.exists() else "does not exist"
         raise DataError(
@@ -207,7 +223,7 @@ def describe(raw_dir: Path) -> dict[str, dict]:
         )
     summary, checked = {}, {}
     for folder in sorted(p for p in raw_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        provenance = verify(folder.name, raw_dir, remember=False)
+        provenance = verify(folder.name, raw_dir, remember=False, rehash=rehash)
         summary[folder.name] = {
             key: provenance[key]
             for key in ("kind", "source", "split_rule", "licence", "rows", "content_hash")

@@ -9,6 +9,13 @@ stamp is never trusted: a later write in the same clock tick would leave its tim
 Stamps are a cache, so they live in the user's cache folder (``$XDG_CACHE_HOME`` or
 ``~/.cache``, under ``seqbench/verified/``), one file per snapshot folder: never in the project,
 where DVC, git or a refused command's "nothing changed" would see them.
+
+What this promises: a snapshot changed by any means that writes its files (an edit, a copy
+over it, ``git``/``dvc checkout``, ``touch -d`` to set the times back) is hashed again and
+refused if it differs. What it does not: the stamps are trusted like the user's other files,
+so someone who can write the user's cache folder can make a changed file pass (as they could
+change the user's shell start-up or installed code). No key kept by the same user would stop
+them. ``seqbench describe --rehash`` reads every file through and trusts no stamp.
 """
 
 import hashlib

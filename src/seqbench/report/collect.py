@@ -99,16 +99,18 @@ def read_provenance(data: str, raw_dirs: list[Path]) -> dict | None:
     """The dataset's provenance from the first raw directory that has it, verified: its
     content hash recomputed from the files (and checked against data.dvc's pin); a snapshot
     that does not verify is shown as such, not with the hash it claims."""
-    from seqbench.data import snapshot
+    from seqbench.data import pins, snapshot
     from seqbench.errors import DataError
 
     for raw_dir in raw_dirs:
         path = Path(raw_dir) / data / "provenance.json"
-        if path.is_file():
-            try:
-                return snapshot.verify(data, Path(raw_dir)) | {"path": str(path)}
-            except DataError as error:
-                return {"problem": str(error), "path": str(path)}
+        try:
+            folder = pins.locate(data, Path(raw_dir))  # data/raw, or the unpinned data/extra
+            path = folder / data / "provenance.json"
+            if path.is_file():
+                return snapshot.verify(data, folder) | {"path": str(path)}
+        except DataError as error:
+            return {"problem": str(error), "path": str(path)}
     return None
 
 

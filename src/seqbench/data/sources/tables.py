@@ -1,7 +1,6 @@
 """Local sensor tables: CSV, Parquet or JSON lines files, found by a glob relative to the
 folder seqbench runs in (the project root), each file's md5 recorded as its provenance."""
 
-import glob
 from pathlib import Path
 
 import pyarrow as pa
@@ -10,7 +9,7 @@ import pyarrow.json
 import pyarrow.parquet
 
 from seqbench.data import snapshot, splits
-from seqbench.data.sources import Built, sensor_table
+from seqbench.data.sources import Built, globbing, sensor_table
 from seqbench.errors import DataError
 
 READERS = {
@@ -27,11 +26,7 @@ def find(files: str) -> tuple[Path, list[Path]]:
     root = Path.cwd()
     if not isinstance(files, str) or not files:
         raise DataError("source.files must be a glob such as recordings/*.csv")
-    found = sorted(
-        root / name
-        for name in glob.glob(files, root_dir=root, recursive=True)
-        if (root / name).is_file()
-    )
+    found = [root / name for name in globbing.find(files, root)]
     if not found:
         raise DataError(
             f"source.files {files!r} matches no file under {root}; run seqbench from the "

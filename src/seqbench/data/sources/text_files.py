@@ -8,7 +8,6 @@ to Arrow a few MB at a time, so a corpus of any size never sits in memory (a sin
 does: split a huge file into several). Provenance records each file's md5.
 """
 
-import glob
 import hashlib
 import json
 import shutil
@@ -22,7 +21,7 @@ from datasets.arrow_writer import ArrowWriter
 from datasets.table import MemoryMappedTable
 
 from seqbench.data import splits as split_rules
-from seqbench.data.sources import Built
+from seqbench.data.sources import Built, globbing
 from seqbench.errors import DataError
 
 FEATURES = Features({"document": Value("string"), "text": Value("string")})
@@ -31,11 +30,10 @@ FLUSH_BYTES = 4 << 20
 
 def _files(pattern: str, root: Path) -> list[tuple[str, Path]]:
     """(key, path) of every file the glob matches, sorted so builds do not depend on order."""
-    found = sorted(glob.glob(pattern, root_dir=root, recursive=True))
-    files = [(name, root / name) for name in found if (root / name).is_file()]
+    files = [(name, root / name) for name in globbing.find(pattern, root)]
     if not files:
         raise DataError(
-            f"no files match {pattern!r} under {root}; give a glob such as 'corpus/*.txt'"
+            f"no files match {pattern!r} under {root.resolve()}; give a glob such as 'corpus/*.txt'"
         )
     return files
 
@@ -146,7 +144,7 @@ def build(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     weakref.finalize(splits, shutil.rmtree, folder, True)  # memory-mapped until then
-    source = {"type": "files", "pattern": pattern, "root": str(root.resolve())}
+    source = {"type": "files", "pattern": pattern, "root": str(root)}  # as given: portable
     return Built(
         splits=splits,
         source=source | {"text_column": text_column, "files": digests},
@@ -166,4 +164,4 @@ def text(
     files: corpus/*.txt}`` with ``split: {by: document}``): ``files`` relative to the project
     root (the working folder), split by document as the rule says."""
     rule = split_rules.check_rule(split, ("document",), f"source.files {files!r}")
-    return build(files, text_column, rule["fractions"], rule["seed"], Path.cwd(), licence)
+    return build(files, text_column, rule["fractions"], rule["seed"], Path("."), licence)
