@@ -25,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seqbench.config import CONF_DIR
 from seqbench.errors import ConfigError
+from seqbench.redaction import SECRET
 
 HYDRA_KEYS = ("_target_", "_partial_", "_convert_", "_recursive_", "_args_")
 # read by seqbench itself, not passed to the constructor: a data config's dataset declaration
@@ -116,8 +117,6 @@ def closest(word: str, candidates: list[str]) -> str:
 def refuse_wandb_key(cfg: DictConfig) -> None:
     """A W&B API key in the config (``+logger.wandb.api_key=...``): W&B takes its key from
     the environment only, and a config is saved with the run, so it is refused."""
-    from seqbench.redaction import SECRET
-
     for key in known_keys(cfg, set()):
         last = key.rsplit(".", 1)[-1]
         if "wandb" in key.lower() and (SECRET.search(last) or last.lower() == "key"):

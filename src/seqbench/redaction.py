@@ -17,7 +17,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import lru_cache
 from typing import TextIO
@@ -181,6 +181,10 @@ class ScrubbedStream:
             self.stream.write(scrub(ready))
         return len(text)
 
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
     def flush(self) -> None:
         if self.pending:
             ready, self.pending = self.pending, ""
@@ -197,7 +201,7 @@ def protect(argv: list[str]) -> None:
     """Keep this process's secrets (``argv``, and environment variables named like
     ``WANDB_API_KEY``) and scrub all it prints from now on."""
     global _protected
-    _protected = tuple(argv)
+    _protected = tuple(dict.fromkeys((*_protected, *argv)))  # a sweep job's adds to its sweep's
     _known.update(
         value
         for name, value in os.environ.items()
