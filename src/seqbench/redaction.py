@@ -38,8 +38,9 @@ ASSIGNMENT = re.compile(
 )
 # Hydra's literals and sweep functions: fragments of a value, but no secret
 _NOT_SECRET = {"", "null", "true", "false", "choice", "range", "interval", "glob", "tag"}
-# an environment variable that holds a secret by its name (WANDB_API_KEY, HF_TOKEN)
-SECRET_VARIABLE = re.compile(r"(?:^|_)(API_?KEY|TOKEN|SECRET|PASSWORD)(?:_|$)", re.IGNORECASE)
+# an environment variable that holds a secret by its name (WANDB_API_KEY, HF_TOKEN; not
+# HF_TOKEN_PATH, a file's name)
+SECRET_VARIABLE = re.compile(r"(?:^|_)(API_?KEY|ACCESS_KEY|TOKEN|SECRET|PASSWORD)$", re.I)
 LONG = 8  # the shortest secret scrubbed away from its key (from a config or the environment)
 _protected: tuple[str, ...] = ()  # this process's arguments, kept by protect()
 _known: set[str] = set()  # secrets found elsewhere: remember(), protect()
