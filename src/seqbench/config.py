@@ -16,7 +16,7 @@ from rich.tree import Tree
 
 from seqbench import config_checks as checks
 from seqbench.errors import ConfigError
-from seqbench.redaction import scrub_all
+from seqbench.redaction import remember, scrub_all
 
 # shipped inside the package, so a wheel or any non-editable install finds its configs
 CONF_DIR = Path(__file__).resolve().parent / "conf"
@@ -89,7 +89,7 @@ def validate(cfg: DictConfig, overrides: list[str] | None = None) -> None:
     from seqbench import config_keys, resources  # they read CONF_DIR: imported here
 
     try:
-        OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        remember(OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True))
     except Exception as error:  # interpolation or missing value
         raise ConfigError(one_line(error)) from error
     for key in ("data.name", "model.name"):

@@ -25,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seqbench.config import CONF_DIR
 from seqbench.errors import ConfigError
+from seqbench.redaction import SECRET
 
 HYDRA_KEYS = ("_target_", "_partial_", "_convert_", "_recursive_", "_args_")
 # read by seqbench itself, not passed to the constructor: a data config's dataset declaration
@@ -113,9 +114,22 @@ def closest(word: str, candidates: list[str]) -> str:
     return match[0] if match else "none is close"
 
 
+def refuse_wandb_key(cfg: DictConfig) -> None:
+    """A W&B API key in the config (``+logger.wandb.api_key=...``): W&B takes its key from
+    the environment only, and a config is saved with the run, so it is refused."""
+    for key in known_keys(cfg, set()):
+        last = key.rsplit(".", 1)[-1]
+        if "wandb" in key.lower() and (SECRET.search(last) or last.lower() == "key"):
+            raise ConfigError(
+                f"{key}: a W&B key is never a config value (the config is saved with the "
+                "run); drop it and set WANDB_API_KEY in the environment, or run `wandb login`"
+            )
+
+
 def check_added(cfg: DictConfig, overrides: list[str] | None = None) -> None:
     """Refuse an added constructor argument the constructor does not take; warn about an
     added key nothing reads."""
+    refuse_wandb_key(cfg)
     added = added_keys(command_line() if overrides is None else overrides)
     for key in added:
         found = owner(cfg, key)

@@ -19,7 +19,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seqbench import atomic, rundir
-from seqbench.redaction import scrub_all
+from seqbench.redaction import protect, scrub_all
 
 JOB_ARGS = "SEQBENCH_JOB_ARGS"
 
@@ -36,6 +36,7 @@ def use_sweep_dirs(cfg: DictConfig) -> None:
         return
     hydra_cfg = HydraConfig.get()
     overrides = list(hydra_cfg.overrides.task)
+    protect(overrides)  # a job launched elsewhere (SLURM) has not its sweep's command line
     extra = [f"hydra.run.dir={hydra_cfg.runtime.output_dir}"]
     wandb = (cfg.get("logger") or {}).get("wandb")
     if wandb is not None and not any(o.startswith("logger.wandb.group=") for o in overrides):

@@ -25,7 +25,7 @@ from seqbench.builder import build, configure_backend
 from seqbench.errors import Interrupted, SeqbenchError
 from seqbench.precheck import passed, precheck
 from seqbench.record import record_config
-from seqbench.redaction import scrub, scrub_all, scrubbed_argv
+from seqbench.redaction import protect, scrub, scrub_all, scrubbed_argv
 from seqbench.storage import StorageError
 from seqbench.storage import explain as explain_storage
 
@@ -240,14 +240,14 @@ def hydra_main(cfg: DictConfig) -> float | None:
 
 
 def say(message: object) -> None:
-    """The one line a user sees, with any secret given on the command line scrubbed."""
-    print(f"error: {scrub(str(message))}", file=sys.stderr)
+    print(f"error: {scrub(str(message))}", file=sys.stderr)  # the one line, secrets scrubbed
 
 
 def main() -> None:
     from seqbench.sweep import child_argv
 
     sys.argv = child_argv(sys.argv)
+    protect(sys.argv)  # whatever fails, no secret given on the command line is printed
     try:
         precheck(sys.argv[1:], is_child_rank())
     except SeqbenchError as error:
