@@ -9,7 +9,7 @@ from pathlib import Path
 
 from omegaconf import open_dict
 
-from seqbench import config, rundir
+from seqbench import config, config_hydra, rundir
 from seqbench.errors import ConfigError
 
 _passed = False  # this process's config was checked here: the job need not check it again
@@ -36,6 +36,7 @@ def precheck(argv: list[str], child_rank: bool) -> None:
         run_dir = str(cfg.hydra.run.dir)  # where the job will run: paths.run_dir, or hydra's
     except Exception as error:
         raise ConfigError(config.one_line(error)) from error
+    config_hydra.check_hydra(cfg.hydra)
     with open_dict(cfg):
         del cfg["hydra"]
         cfg.paths.run_dir = run_dir
