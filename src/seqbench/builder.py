@@ -11,8 +11,14 @@ from omegaconf import DictConfig, OmegaConf
 
 from seqbench import resources
 from seqbench.config_keys import DROPPED
-from seqbench.errors import ConfigError
-from seqbench.wandb_login import ANSWER_SECONDS, answers, base_url, logged_in
+from seqbench.wandb_login import (
+    ANSWER_SECONDS,
+    SERVER_MODES,
+    answers,
+    base_url,
+    logged_in,
+    unanswered,
+)
 
 
 def wandb_mode() -> str:
@@ -22,13 +28,10 @@ def wandb_mode() -> str:
         del os.environ["WANDB_MODE"]  # wandb itself rejects an empty mode
     chosen = os.environ.get("WANDB_MODE")
     mode = chosen or ("online" if logged_in() else "offline")
-    if mode != "online" or answers(base_url()):
+    if mode not in SERVER_MODES or answers(base_url()):
         return mode
-    if chosen:
-        raise ConfigError(
-            f"WANDB_MODE=online but the W&B server {base_url()} does not answer within "
-            f"{ANSWER_SECONDS:.0f} s; unset WANDB_MODE to log offline (`wandb sync` later)"
-        )
+    if chosen:  # config.validate refused it a moment ago; the server has gone since
+        raise unanswered(f"WANDB_MODE={chosen}")
     print(
         f"warning: the W&B server {base_url()} does not answer within {ANSWER_SECONDS:.0f} s; "
         "logging offline: upload later with `wandb sync` on the run's wandb/ folder",

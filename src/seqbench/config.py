@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from rich.tree import Tree
 
 from seqbench import config_checks as checks
+from seqbench import config_targets, config_trainer, wandb_login
 from seqbench.errors import ConfigError
 from seqbench.redaction import remember, scrub_all
 
@@ -82,10 +83,11 @@ def check_group_overrides(overrides: list[str]) -> None:
 
 
 def validate(cfg: DictConfig, overrides: list[str] | None = None) -> None:
-    """Every value a run depends on, checked before any data is loaded or model built: each
-    group's values (``config_checks``), the keys a user added (``config_keys``; the job's
-    overrides, or ``overrides`` where Hydra has not started) and the memory the model needs
-    (``resources``)."""
+    """Every value a run depends on, checked before any data is loaded or model built: the
+    classes it names and whether the task fits the data (``config_targets``), each group's
+    values (``config_checks``, ``config_trainer``), the keys a user added (``config_keys``;
+    the job's overrides, or ``overrides`` where Hydra has not started), the W&B mode
+    (``wandb_login``) and the memory the model needs (``resources``)."""
     from seqbench import config_keys, resources  # they read CONF_DIR: imported here
 
     try:
@@ -99,18 +101,25 @@ def validate(cfg: DictConfig, overrides: list[str] | None = None) -> None:
                 f"{key}={name!r} is not a plain name (letters, digits, _ . -): it names the "
                 "run's folder and the dataset's"
             )
-    config_keys.check_added(cfg, overrides)
+    config_targets.check_targets(cfg)  # first: nothing below may import a config's class
     checks.top_level(cfg)
-    checks.trainer_and_budget(cfg)  # first: the scheduler and data read the budget's values
+    config_trainer.budget(cfg)  # before the groups: the scheduler and data read the budget
+    config_trainer.trainer_options(cfg)
+    config_trainer.validates_before_stopping(cfg)
     checks.model_options(cfg)
     checks.task_options(cfg)
     checks.optimizer_options(cfg)
     checks.scheduler_options(cfg)
     checks.data_options(cfg)
     checks.callback_options(cfg)
+    checks.finite_numbers(cfg)  # after the groups' own checks, which give the ranges
+    config_targets.check_task_fits_data(cfg)
     _accelerator_present(cfg)
     checks.against_sequence(cfg)
-    resources.check_memory(cfg)
+    if OmegaConf.select(cfg, "logger.wandb"):
+        wandb_login.check_mode(cfg.logger.wandb.get("mode"))
+    config_keys.check_added(cfg, overrides)  # late: its warnings only where little can refuse
+    resources.check_memory(cfg)  # builds the model: after the check of its added options
 
 
 def _accelerator_present(cfg: DictConfig) -> None:

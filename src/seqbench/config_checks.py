@@ -15,8 +15,6 @@ from omegaconf import DictConfig, OmegaConf
 from seqbench.errors import ConfigError
 
 ACTIVATIONS, INITS = ("tanh", "relu"), ("default", "identity")
-PRECISIONS = ("32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "64-true")
-ACCELERATORS = ("cpu", "gpu", "cuda", "auto")
 SYNTHETIC_TASKS = ("adding", "copy")
 COPY_MARGIN = 20  # the copy task's sequence: 10 symbols, the delay T, then 10 recalled
 MAX_SEED = 2**32 - 1  # Lightning replaces a larger seed by a random one, with only a warning
@@ -54,13 +52,13 @@ def number(
     if value is None and allow_none:
         return
     ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= low
-    if ok and low != -math.inf:
-        ok = math.isfinite(value)  # an infinite rate or decay is never meant
+    ok = ok and math.isfinite(value)  # an infinite rate, decay, bias or clip is never meant
     if ok and high is not None:
         ok = value <= high if include_high else value < high
     if not ok:
         bound = "" if high is None else f" and {'<=' if include_high else '<'} {high}"
-        raise ConfigError(f"{key} must be a number >= {low}{bound}, got {value!r}")
+        at_least = "a number (not inf or nan)" if low == -math.inf else f"a number >= {low}"
+        raise ConfigError(f"{key} must be {at_least}{bound}, got {value!r}")
 
 
 def choice(cfg: DictConfig, key: str, choices: tuple) -> None:
@@ -179,24 +177,6 @@ def task_options(cfg: DictConfig) -> None:
     integer(cfg, "task.tbptt_steps", 1, allow_none=True)
 
 
-def trainer_and_budget(cfg: DictConfig) -> None:
-    integer(cfg, "budget.max_steps", 1)
-    integer(cfg, "budget.val_every", 1)
-    for key in ("val_batches", "test_batches"):
-        fraction_or_count(cfg, f"budget.{key}")
-    integer(cfg, "trainer.devices", 1)
-    choice(cfg, "trainer.precision", PRECISIONS)
-    choice(cfg, "trainer.accelerator", ACCELERATORS)
-    for key, low in (("num_nodes", 1), ("log_every_n_steps", 1), ("num_sanity_val_steps", -1)):
-        if has(cfg, f"trainer.{key}"):
-            integer(cfg, f"trainer.{key}", low)
-    for key in ("deterministic", "sync_batchnorm", "use_distributed_sampler"):
-        if has(cfg, f"trainer.{key}"):
-            boolean(cfg, f"trainer.{key}")
-    if has(cfg, "trainer.strategy") and not isinstance(cfg.trainer.strategy, str):
-        raise ConfigError(f"trainer.strategy must be a name (ddp), got {cfg.trainer.strategy!r}")
-
-
 def callback_options(cfg: DictConfig) -> None:
     """The shipped callbacks' numbers, where a callback is switched on."""
     for key, check in (
@@ -207,6 +187,23 @@ def callback_options(cfg: DictConfig) -> None:
     ):
         if has(cfg, key):
             check(key)
+
+
+def finite_numbers(cfg: DictConfig) -> None:
+    """No float anywhere in the config is inf or nan (``+optimizer.momentum=nan`` included):
+    no option of a model, optimiser, trainer or callback means anything by one."""
+
+    def walk(node: object, key: str) -> None:
+        if isinstance(node, dict):
+            for name, value in node.items():
+                walk(value, f"{key}.{name}" if key else str(name))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{key}[{index}]")
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise ConfigError(f"{key} must be a finite number, got {node!r}")
+
+    walk(OmegaConf.to_container(cfg, resolve=True), "")
 
 
 def top_level(cfg: DictConfig) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from seqbench import config, run_location, rundir
+from seqbench import config, config_hydra, run_location, rundir
 from seqbench.errors import ConfigError
 
 _passed = False  # this process's config was checked here: the job need not check it again
@@ -52,6 +52,7 @@ def precheck(argv: list[str], child_rank: bool) -> None:
         run_dir = str(cfg.hydra.run.dir)  # where the job will run: paths.run_dir, or hydra's
     except Exception as error:
         raise ConfigError(config.one_line(error)) from error
+    config_hydra.check_hydra(cfg.hydra)
     sweep = cfg.hydra.mode == RunMode.MULTIRUN  # a search config: each job claims its own
     if not sweep:
         check_one_run_dir(cfg)

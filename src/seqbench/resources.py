@@ -29,14 +29,15 @@ def _backbone_parameters(cfg: DictConfig, hidden: int) -> int:
     """Parameters of the configured backbone at ``hidden`` units, built on PyTorch's meta
     device: shapes only, nothing allocated, whatever the size."""
     import torch
+    from hydra.errors import InstantiationException
     from hydra.utils import instantiate
 
     options = {k: v for k, v in cfg.model.items() if k not in ("name", "hidden_size")}
-    factory = instantiate(OmegaConf.create(options))
-    try:
+    try:  # model._target_ is one of seqbench's backbones (config_targets)
+        factory = instantiate(OmegaConf.create(options))
         with torch.device("meta"):
             net = factory(input_size=cfg.task.embed_dim, hidden_size=hidden)
-    except (TypeError, ValueError) as error:  # the options the backbone itself refuses
+    except (TypeError, ValueError, InstantiationException) as error:  # options it refuses
         first = (str(error).splitlines() or [type(error).__name__])[0]
         raise ConfigError(f"model options {dict(options)} are refused: {first}") from None
     return sum(p.numel() for p in net.parameters())

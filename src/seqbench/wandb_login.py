@@ -10,7 +10,11 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlparse
 
+from seqbench.errors import ConfigError
+
 ANSWER_SECONDS = 5.0  # how long a W&B server may take to answer before training goes offline
+MODES = ("online", "offline", "disabled", "shared", "dryrun", "run")  # wandb's own
+SERVER_MODES = ("online", "shared", "run")  # the modes that talk to a server from the start
 
 
 def base_url() -> str:
@@ -46,3 +50,40 @@ def answers(url: str, seconds: float = ANSWER_SECONDS) -> bool:
     asking.start()
     asking.join(seconds)
     return bool(answered)
+
+
+def env_mode() -> str | None:
+    """WANDB_MODE as set; an empty value counts as unset (wandb itself rejects it)."""
+    return os.environ.get("WANDB_MODE") or None
+
+
+def unanswered(source: str) -> ConfigError:
+    """``source`` (WANDB_MODE=online or logger.wandb.mode=online) with no server answering."""
+    fix = "unset WANDB_MODE" if source.startswith("WANDB_MODE") else "set logger.wandb.mode=auto"
+    return ConfigError(
+        f"{source} but the W&B server {base_url()} does not answer within "
+        f"{ANSWER_SECONDS:.0f} s; {fix} to log offline (`wandb sync` later)"
+    )
+
+
+def check_mode(node_mode: object) -> None:
+    """Refuse, before a run starts, a W&B mode wandb would reject with a traceback, and a mode
+    that talks to a server no one answers at (``logger.wandb.mode`` wins over WANDB_MODE,
+    as in wandb.init). ``auto`` never refuses: it goes offline with a warning."""
+    chosen = env_mode()
+    if chosen is not None and chosen not in MODES:
+        raise ConfigError(
+            f"WANDB_MODE={chosen!r} is not a W&B mode; valid modes: {', '.join(MODES[:3])} "
+            "(or unset it: online with credentials, else offline)"
+        )
+    if node_mode not in ("auto", *MODES):
+        raise ConfigError(
+            f"logger.wandb.mode={node_mode!r} is not valid; valid choices: auto, "
+            f"{', '.join(MODES[:3])}"
+        )
+    if node_mode != "auto":
+        mode, source = str(node_mode), f"logger.wandb.mode={node_mode}"
+    else:
+        mode, source = chosen, f"WANDB_MODE={chosen}"
+    if mode in SERVER_MODES and not answers(base_url()):
+        raise unanswered(source)

@@ -1,0 +1,111 @@
+"""Which classes a config may name, and which task fits which data, checked before anything
+is instantiated: a ``_target_`` is code to run, so a config may only pick among the classes
+seqbench builds a run from, never name a function (``model._target_=os.system``) or a
+module that does not exist.
+
+Every ``_target_`` anywhere in the config is looked up by where it sits: ``model`` must be
+one of seqbench's backbones, ``task`` one of its tasks, and so on (:data:`ALLOWED`); a
+``_target_`` anywhere else is refused. ``data.source`` is the exception: only
+``seqbench fetch`` reads it, and builds nothing outside its own builders
+(``seqbench.data.registry.BUILDERS``). Strings only: nothing is imported to check them.
+"""
+
+from omegaconf import DictConfig, OmegaConf
+
+from seqbench.errors import ConfigError
+
+MODELS = tuple(f"seqbench.models.{name}" for name in ("RNN", "LSTM", "GRU", "Transformer"))
+# the kind of data each task reads (its class's ``kind``; tests/test_refusals_values.py)
+TASK_KINDS = {
+    "seqbench.tasks.LanguageModel": "text",
+    "seqbench.tasks.Classifier": "sensor",
+    "seqbench.tasks.Adding": "adding",
+    "seqbench.tasks.Copy": "copy",
+}
+# the kind of data each DataModule gives; None: its ``task`` option (adding or copy)
+DATA_KINDS = {
+    "seqbench.data.text.CharLMDataModule": "text",
+    "seqbench.data.sensor.SensorDataModule": "sensor",
+    "seqbench.data.synthetic.SyntheticDataModule": None,
+}
+TASK_FOR_KIND = {
+    "text": "language_model",
+    "sensor": "classifier",
+    "adding": "adding",
+    "copy": "copy",
+}
+OPTIMIZERS = ("Adam", "AdamW", "NAdam", "RAdam", "Adamax", "SGD", "RMSprop", "Adagrad")
+SCHEDULERS = ("CosineAnnealingLR", "LinearLR", "StepLR", "MultiStepLR", "ExponentialLR")
+CALLBACKS = (
+    "lightning.pytorch.callbacks.ModelCheckpoint",
+    "lightning.pytorch.callbacks.EarlyStopping",
+    "lightning.pytorch.callbacks.LearningRateMonitor",
+    "seqbench.callbacks.progress.ProgressBar",
+    "seqbench.callbacks.gradient_flow.GradientFlowMonitor",
+)
+LOGGERS = ("lightning.pytorch.loggers.CSVLogger", "lightning.pytorch.loggers.WandbLogger")
+ALLOWED: dict[str, tuple[str, ...]] = {  # a node's path (callbacks.*: any callback) -> classes
+    "model": MODELS,
+    "task": tuple(TASK_KINDS),
+    "data": tuple(DATA_KINDS),
+    "optimizer": tuple(f"torch.optim.{name}" for name in OPTIMIZERS),
+    "scheduler": tuple(f"torch.optim.lr_scheduler.{name}" for name in SCHEDULERS),
+    "trainer": ("lightning.pytorch.Trainer",),
+    "callbacks.*": CALLBACKS,
+    "logger.*": LOGGERS,
+}
+PARTIAL = ("model", "optimizer", "scheduler")  # completed by the task: input size, parameters
+READ_BY_FETCH = "data.source"
+
+
+def allowed_at(path: str) -> tuple[str, ...]:
+    """The classes a ``_target_`` at ``path`` may name; none where nothing is built."""
+    parent, _, _ = path.rpartition(".")
+    return ALLOWED.get(path) or (ALLOWED.get(f"{parent}.*", ()) if parent else ())
+
+
+def check_targets(cfg: DictConfig) -> None:
+    """Every ``_target_`` names one of the classes allowed where it sits, every node built
+    names one, and ``_partial_`` keeps seqbench's value (the task completes those nodes)."""
+
+    def walk(node: object, path: str) -> None:
+        if not isinstance(node, dict) or path == READ_BY_FETCH:
+            return
+        allowed = allowed_at(path)
+        if allowed and node and "_target_" not in node:
+            raise ConfigError(f"{path} names no class (no _target_); valid: {', '.join(allowed)}")
+        if "_target_" in node:
+            target = node["_target_"]
+            if target not in allowed:
+                where = f"{path}._target_" if path else "_target_"
+                valid = f"valid: {', '.join(allowed)}" if allowed else "nothing is built there"
+                raise ConfigError(
+                    f"{where}={target!r} is not one of seqbench's classes ({valid}); "
+                    "a config chooses among them, it never names code to run"
+                )
+            if bool(node.get("_partial_", False)) != (path in PARTIAL):
+                raise ConfigError(
+                    f"{path}._partial_ must stay {str(path in PARTIAL).lower()}: seqbench "
+                    "completes that node itself"
+                )
+        for name, value in node.items():
+            walk(value, f"{path}.{name}" if path else str(name))
+
+    walk(OmegaConf.to_container(cfg, resolve=False), "")
+
+
+def data_kind(cfg: DictConfig) -> str | None:
+    kind = DATA_KINDS.get(str(OmegaConf.select(cfg, "data._target_")))
+    return kind or OmegaConf.select(cfg, "data.task")
+
+
+def check_task_fits_data(cfg: DictConfig) -> None:
+    """The task reads the kind of data the DataModule gives: a language model needs text, a
+    classifier sensor windows with labels, adding and copy their own synthetic sequences."""
+    task, kind = TASK_KINDS.get(str(cfg.task.get("_target_"))), data_kind(cfg)
+    if task != kind and kind in TASK_FOR_KIND:
+        raise ConfigError(
+            f"task={cfg.task._target_.rsplit('.', 1)[-1]} reads {task} data but "
+            f"data.name={cfg.data.name} is {kind} data; use task={TASK_FOR_KIND[kind]}, or "
+            "leave task unset: each data config selects its task"
+        )
