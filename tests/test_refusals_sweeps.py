@@ -47,7 +47,7 @@ GRIDS = [
     Case(
         "M-no-sweep-at-all",
         (*M, "data=adding", "model.dropout=2"),
-        "sweep job 0 of 1 (data=adding model.dropout=2",
+        "logger=csv data=adding model.dropout=2): model.dropout must be a number",
     ),
     Case(
         "M-range",
@@ -66,8 +66,13 @@ GRIDS = [
     ),
     Case(
         "M-glob-one-bad-job",
-        (*M, "model=glob(*rnn*)", "model.activation=tanh", "data=adding"),
+        (*M, "model=glob(*rnn*)", "++model.activation=tanh", "data=adding"),
         "(model=irnn): model.init=identity (IRNN) needs",
+    ),
+    Case(
+        "M-key-of-only-some-options",
+        (*M, "model=rnn,irnn", "model.activation=tanh", "data=adding"),
+        "Could not override 'model.activation'",
     ),
     Case(
         "M-interval-in-a-grid",

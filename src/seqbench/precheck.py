@@ -51,7 +51,8 @@ def precheck(argv: list[str], child_rank: bool) -> argparse.Namespace:
             else:
                 cfg = compose(name, overrides=overrides, return_hydra_config=True)
         except Exception as error:
-            raise ConfigError(config.one_line(error)) from error
+            first = f" (Hydra composes a sweep without {', '.join(sweeps)} first)" * bool(sweeps)
+            raise ConfigError(f"{config.one_line(error)}{first}") from error
         if args.multirun or (cfg.hydra.mode == RunMode.MULTIRUN and args.cfg is None):
             from seqbench import sweep_check
 
