@@ -26,11 +26,9 @@ COMMANDS = ("--run", "--multirun", "--cfg", "--info", "--shell-completion")
 SECRET_LINE = re.compile(rf"^(\s*-?\s*[\w.-]*{SECRET.pattern}[\w.-]*:[ \t]+)(\S.*)$", re.I | re.M)
 
 
-class _Parser(argparse.ArgumentParser):
-    """Hydra's own parser, refusing in one line instead of printing usage and exiting."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise ConfigError(f"{message}; see seqbench-train --hydra-help for Hydra's flags")
+def _refuse(message: str) -> None:
+    """argparse's error, as one line instead of usage and exit."""
+    raise ConfigError(f"{message}; see seqbench-train --hydra-help for Hydra's flags")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -38,7 +36,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     from hydra._internal.utils import get_args_parser
 
     parser = get_args_parser()
-    parser.__class__ = _Parser
+    parser.error = _refuse  # type: ignore[method-assign]
     args = parser.parse_args(argv)
     given = [args.run, args.multirun, args.cfg is not None, args.info is not None]
     if sum(given) + args.shell_completion > 1:
