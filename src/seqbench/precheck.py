@@ -84,7 +84,10 @@ def check_overrides(overrides: list[str]) -> None:
 
 def check_single(cfg: DictConfig, overrides: list[str], child_rank: bool, claim: bool) -> None:
     """One run's values and, when it will run (``claim``), its folder."""
-    run_dir = str(cfg.hydra.run.dir)  # where the job will run: paths.run_dir, or hydra's
+    try:
+        run_dir = str(cfg.hydra.run.dir)  # where the job will run: paths.run_dir, or hydra's
+    except Exception as error:  # a value it is made of is missing (~data)
+        raise ConfigError(config.one_line(error)) from error
     with open_dict(cfg):
         del cfg["hydra"]
         cfg.paths.run_dir = run_dir
