@@ -60,12 +60,12 @@ def test_grid_runs_every_combination_in_one_sweep_and_one_wandb_group(tmp_path, 
         train_cmd(
             tmp_path,
             raw_dir,
-            "model=gru,lstm",
+            "model=gru,rnn_relu",
             "seed=0,1",
             "logger=wandb",
             "model.hidden_size=16",
             f"hydra.sweep.dir={sweep}",
-            "model.num_layers=1,0",
+            "optimizer.lr=0.003,1e30",  # no run refuses it, but a ReLU RNN's loss is NaN
             multirun=True,
         )
     )
@@ -73,8 +73,9 @@ def test_grid_runs_every_combination_in_one_sweep_and_one_wandb_group(tmp_path, 
     assert len(rows) == 8
     finished = [r for r in rows if r["status"] == "finished"]
     failed = [r for r in rows if r["status"] != "finished"]
-    assert len(finished) == 4 and len(failed) == 4  # num_layers=0 is refused, the rest go on
-    assert all("model.num_layers must be an integer >= 1" in r["reason"] for r in failed)
+    assert len(finished) == 6 and len(failed) == 2  # the NaN jobs fail, the rest go on
+    assert all("model=rnn_relu" in r["overrides"] for r in failed)
+    assert all("training loss is nan" in r["reason"] for r in failed)
     groups = {
         json.loads((sweep / r["job"] / "metrics.json").read_text())["wandb_group"] for r in finished
     }

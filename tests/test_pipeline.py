@@ -188,13 +188,13 @@ def test_changing_one_models_or_datasets_config_reruns_only_its_stages(tmp_path,
 
 
 def test_together_needs_its_separator_and_reports_a_failed_run(tmp_path):
-    """Without `--` nothing starts; a run that fails makes the whole command fail (DVC then
-    stops), with the tail of the quiet run's log shown."""
+    """Without `--` nothing starts; a mistake in a run's overrides makes the whole command
+    fail (DVC then stops) in one line, before any run starts."""
     result = run_cli("seqbench.together", "seed=0", "seed=1", "data=adding")
     assert result.returncode == 2
     assert "no `--` between the runs' variants" in one_line_error(result)
     bad = run_cli("seqbench.together", "seed=0", "seed=1", "--", "model=lsmt",
                   f"paths.run_dir={tmp_path}/run", "logger=csv", cwd=tmp_path)  # fmt: skip
     assert bad.returncode == 2
-    assert "--- seed=1 (exit 2), last lines:" in bad.stderr
-    assert bad.stderr.count("unknown model 'lsmt'") == 2  # both runs were started
+    assert "run seed=0: unknown model 'lsmt'" in one_line_error(bad)  # checked before any starts
+    assert not (tmp_path / "run").exists()

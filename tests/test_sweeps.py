@@ -19,7 +19,7 @@ from seqbench import config
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def tiny(root: Path, raw_dir: Path) -> list[str]:
+def tiny(root: Path, raw_dir: Path, model: str = "gru") -> list[str]:
     return [
         f"paths.root_dir={root}",
         f"paths.raw_dir={raw_dir}",
@@ -32,7 +32,7 @@ def tiny(root: Path, raw_dir: Path) -> list[str]:
         "budget.val_batches=1",
         "budget.test_batches=1",
         "data=watch",
-        "model=gru",
+        f"model={model}",
         "model.hidden_size=16",
     ]
 
@@ -97,26 +97,50 @@ def test_search_direction_follows_each_task_metric():
                 assert cfg.hydra.sweeper.storage.endswith(f"{cfg.hydra.sweep.dir}/optuna.db")
 
 
+# a learning rate no run refuses, but with which a ReLU RNN's loss is NaN at once
+NAN_LR = "1e30"
+FIXED = ("model.num_layers=1", "model.dropout=0.0", "task.grad_clip=1.0")  # lr alone searched
+
+
 def test_failed_trial_is_marked_failed_and_the_search_goes_on(tmp_path, raw_dir):
     sweep_dir = tmp_path / "search"
     sweep(
         "-m",
         "hparams_search=recurrent",
-        *tiny(tmp_path, raw_dir),
+        *tiny(tmp_path, raw_dir, model="rnn_relu"),
         f"hydra.sweep.dir={sweep_dir}",
         "hydra.sweeper.n_trials=2",
-        "model.num_layers=1",  # fixed: the learning rate is the only searched parameter
-        "model.dropout=0.0",
-        "task.grad_clip=1.0",
-        "optimizer.lr=choice(-1.0,0.001)",  # seed 0 draws 0.001, then -1.0 (rejected)
+        *FIXED,
+        f"optimizer.lr=choice({NAN_LR},0.001)",  # seed 0 draws 0.001, then 1e30 (NaN loss)
     )
     assert sorted(trial_states(sweep_dir / "optuna.db")) == ["COMPLETE", "FAIL"]
     rows = {row["status"]: row for row in summary(sweep_dir)}
     assert set(rows) == {"finished", "failed"}
-    assert "optimizer.lr=-1.0" in rows["failed"]["overrides"]
-    assert "optimizer.lr" in rows["failed"]["reason"]
+    assert "optimizer.lr=1e+30" in rows["failed"]["overrides"]
+    assert "training loss is nan" in rows["failed"]["reason"]
     best = yaml.safe_load((sweep_dir / "optimization_results.yaml").read_text())
     assert best["best_params"] == {"optimizer.lr": 0.001}
+
+
+def test_a_search_in_which_no_trial_finished_ends_in_one_line(tmp_path, raw_dir):
+    """O06: every trial failed (each said why); the search ends with exit 1 and one line
+    naming the summary, not the traceback of asking an empty study for its best trial."""
+    sweep_dir = tmp_path / "search"
+    result = run_cli(
+        "seqbench.train", "hparams_search=recurrent", *tiny(tmp_path, raw_dir, model="rnn_relu"),
+        f"hydra.sweep.dir={sweep_dir}", "hydra.sweeper.n_trials=2", *FIXED,
+        f"optimizer.lr=choice({NAN_LR},1e31)", timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "Record does not exist" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors[-1] == (
+        f"error: no trial of the search finished; why each failed is in "
+        f"{sweep_dir / 'sweep_summary.csv'} and in each trial's metrics.json"
+    )
+    assert len(errors) == 3  # one per failed trial, then the search's
+    assert trial_states(sweep_dir / "optuna.db") == ["FAIL", "FAIL"]
+    assert [row["status"] for row in summary(sweep_dir)] == ["failed", "failed"]
 
 
 def test_joblib_runs_two_jobs_in_parallel_one_thread_each(tmp_path, raw_dir):

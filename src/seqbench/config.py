@@ -11,6 +11,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Glob
 from omegaconf import DictConfig, OmegaConf
 from rich.tree import Tree
 
@@ -72,11 +73,21 @@ def check_group_overrides(overrides: list[str]) -> None:
             raise ConfigError(f"override {override.input_line!r} names no key: give key=value")
         if override.is_delete() or "." in group or not any((r / group).is_dir() for r in roots):
             continue
-        if override.is_sweep_override():
+        valid = group_options(group, extra)
+        if isinstance(override.value(), Glob):  # -m 'model=glob(*rnn*)': what it matches
+            files = {p.stem for root in roots for p in (root / group).glob("*.yaml")}
+            choices = override.value().filter(sorted(files))
+            bases = [choice for choice in choices if choice.startswith("_")]
+            if bases or not choices:
+                matched = f"{bases[0]!r}, a base file and no" if bases else "no"
+                raise ConfigError(
+                    f"{override.input_line} matches {matched} {group} (glob(*,exclude=[_*]) "
+                    f"leaves base files out); valid: {', '.join(valid)}"
+                )
+        elif override.is_sweep_override():
             choices = list(override.sweep_string_iterator())
         else:
             choices = [override.value()]
-        valid = group_options(group, extra)
         for choice in choices:
             if choice is not None and str(choice) not in valid:
                 raise ConfigError(f"unknown {group} {choice!r}; valid choices: {', '.join(valid)}")

@@ -22,6 +22,12 @@ from seqbench import atomic, rundir
 from seqbench.redaction import protect, scrub_all
 
 JOB_ARGS = "SEQBENCH_JOB_ARGS"
+UNFINISHED: list[str] = []  # sweep folders of searches in which no trial finished
+
+
+def no_trial_finished(sweep_dir: str) -> None:
+    """Remember a search whose trials all failed: ``seqbench-train`` then exits with 1."""
+    UNFINISHED.append(sweep_dir)
 
 
 def in_multirun() -> bool:

@@ -77,11 +77,30 @@ def run_all(variants: list[str], common: list[str], log_dir: Path) -> int:
     return next((code for code in codes if code), 0)
 
 
+def check_all(variants: list[str], common: list[str]) -> str | None:
+    """Every run checked as `seqbench-train` checks it, before any starts: a mistake in the
+    shared overrides is one line, not one per run and a log tail."""
+    from seqbench.errors import SeqbenchError
+    from seqbench.precheck import precheck
+    from seqbench.redaction import scrub
+
+    for variant in variants:
+        try:
+            precheck([*common, variant], child_rank=False)
+        except SeqbenchError as error:
+            return scrub(f"run {variant}: {error}", [*common, *variants])
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         variants, common = split_args(sys.argv[1:] if argv is None else argv)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    refused = check_all(variants, common)
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="seqbench-together-") as tmp:
         return run_all(variants, common, Path(tmp))

@@ -244,16 +244,16 @@ def say(message: object) -> None:
 
 
 def main() -> None:
-    from seqbench.sweep import child_argv
+    from seqbench import hydra_flags, sweep
 
-    sys.argv = child_argv(sys.argv)
+    sys.argv = sweep.child_argv(sys.argv)
     protect(sys.argv)  # whatever fails, no secret given on the command line is printed
     try:
-        precheck(sys.argv[1:], is_child_rank())
+        args = precheck(sys.argv[1:], is_child_rank())
     except SeqbenchError as error:
         say(error)
         sys.exit(2)
-    hydra_main()
+    hydra_flags.hand_to_hydra(args, hydra_main)
 
 
 if __name__ == "__main__":
