@@ -26,7 +26,7 @@ def _task(model: str = "lstm", **kwargs):
     return LanguageModel(
         backbone=functools.partial(BACKBONES[model], hidden_size=16, **extra, **kwargs),
         optimizer=functools.partial(torch.optim.AdamW),
-        data_info={"vocab_size": 12, "vocab": list("abcdefghijkl"), "seq_len": 32},
+        data_info={"vocab_size": 13, "vocab": list("abcdefghijkl"), "seq_len": 32},
         embed_dim=8,
     )
 
