@@ -56,22 +56,22 @@ RESUMES = [
     Case(
         "K31-resume-with-other-dropout",
         (*RESUME, "data=copy", "model=gru", "model.dropout=0.1", "paths.run_dir=runs/k/K31"),
-        "was trained with another model (dropout: 0.0 in the checkpoint, 0.1 in this run)",
+        "another model, size or dataset (model dropout: 0.0 in the checkpoint, 0.1 in this run)",
     ),
     Case(
         "K31-resume-gru-as-lstm",
         (*RESUME, "data=copy", "model=lstm", "paths.run_dir=runs/k/K31b"),
-        "was trained with another model (_target_:",
+        "was trained with another model, size or dataset (model _target_:",
     ),
     Case(
         "K31-resume-with-other-width",
         (*RESUME, "data=copy", "model=gru", "model.hidden_size=24", "paths.run_dir=runs/k/c"),
-        "hidden_size:",
+        "(model hidden_size:",
     ),
     Case(
         "K32-resume-on-another-dataset",
         (*RESUME, "data=copy", "data.name=copy2", "model=gru", "paths.run_dir=runs/k/K32"),
-        "was trained with other data (name: 'copy' in the checkpoint, 'copy2' in this run)",
+        "(data name: 'copy' in the checkpoint, 'copy2' in this run)",
         prepare=copied_dataset,
     ),
     Case(

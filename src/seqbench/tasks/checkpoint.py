@@ -165,10 +165,10 @@ def check_resumable(path: str | Path, task: SequenceTask) -> None:
     )
     data = data_difference(dict(hparams.get("data_info") or {}), current["data_info"])
     if model or data:
-        trained = f"another model ({model})" if model else f"other data ({data})"
+        detail = f"model {model}" if model else f"data {data}"
         raise ConfigError(
-            f"ckpt_path={path} was trained with {trained}; resume a checkpoint of this run's "
-            "own model and data, or start a new run without ckpt_path"
+            f"ckpt_path={path} was trained with another model, size or dataset ({detail}); "
+            "resume a checkpoint of this run's own model and data, or start a new run without it"
         )
     if wrong := _mismatch(task, state_dict):
         raise ConfigError(
