@@ -10,8 +10,8 @@ import torch
 
 from seqbench.errors import ConfigError
 from seqbench.models import BACKBONES
-from seqbench.tasks import Adding, LanguageModel
-from seqbench.tasks.checkpoint import load_task
+from seqbench.tasks import Adding, Copy, LanguageModel
+from seqbench.tasks.checkpoint import check_resumable, load_task
 
 
 def _save(path, task) -> dict:
@@ -26,7 +26,7 @@ def _task(model: str = "lstm", **kwargs):
     return LanguageModel(
         backbone=functools.partial(BACKBONES[model], hidden_size=16, **extra, **kwargs),
         optimizer=functools.partial(torch.optim.AdamW),
-        data_info={"vocab_size": 12, "vocab": list("abcdefghijkl"), "seq_len": 32},
+        data_info={"vocab_size": 13, "vocab": list("abcdefghijkl"), "seq_len": 32},
         embed_dim=8,
     )
 
@@ -94,3 +94,114 @@ def test_the_task_class_comes_from_the_allowlist(tmp_path):
     )
     _save(tmp_path / "a.ckpt", task)
     assert type(load_task(tmp_path / "a.ckpt")) is Adding
+
+
+def test_a_forged_layer_count_is_refused_from_the_shapes_before_building(tmp_path):
+    """K18: building 200000 layers takes minutes even on the meta device."""
+    started = time.perf_counter()
+    message = _forged(tmp_path, lambda h: h["backbone"].update(num_layers=200_000))
+    assert "num_layers=200000 in its hyperparameters, 1 in its weights" in message
+    assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda h: h["data_info"].update(vocab_size=10**9), "does not match its vocab_size"),
+        (lambda h: h["data_info"].update(vocab_size=-1), "does not match its vocab_size"),
+        (lambda h: h["data_info"].update(vocab=list("abc")), "does not match its vocab_size"),
+        (lambda h: h["data_info"].update(vocab=["ab"] * 12), "does not match its vocab_size"),
+        (lambda h: h["backbone"].update(forget_bias=float("inf")), "forget_bias=inf"),
+        (lambda h: h["backbone"].update(hidden_size=16.0), "hidden_size=16.0 is not what"),
+        (lambda h: h.update(embed_dim=-8), "input_size=-8 in its hyperparameters"),
+    ],
+)
+def test_forged_sizes_and_types_are_refused_in_one_line(tmp_path, change, expected):
+    assert expected in _forged(tmp_path, change)
+
+
+def test_a_forged_vocab_size_without_a_vocab_is_refused_by_the_weights(tmp_path):
+    def change(h):
+        h["data_info"] = {"vocab_size": 10**9}
+
+    assert "sizes do not match its weights" in _forged(tmp_path, change)
+
+
+def _resume_check(tmp_path, saved, current) -> str:
+    """check_resumable of a checkpoint of ``saved`` for a run building ``current``."""
+    _save(tmp_path / "saved.ckpt", saved)
+    try:
+        check_resumable(tmp_path / "saved.ckpt", current)
+    except ConfigError as error:
+        assert "\n" not in str(error)
+        return str(error)
+    return ""
+
+
+def _adding(length: int, name: str = "adding", **kwargs) -> Adding:
+    torch.manual_seed(0)
+    info = {"kind": "adding", "length": length, "name": name, "content_hash": f"h{length}"}
+    return Adding(
+        backbone=functools.partial(BACKBONES[kwargs.pop("model", "rnn")], hidden_size=8, **kwargs),
+        optimizer=functools.partial(torch.optim.AdamW),
+        data_info=info | {"baseline": 0.167, "baseline_metric": "mse"},
+        embed_dim=4,
+    )
+
+
+@pytest.mark.parametrize(
+    ("saved", "current", "expected"),
+    [  # same shapes every time: only the arguments tell them apart
+        ({}, {"activation": "relu"}, "activation: 'tanh' in the checkpoint, 'relu' in this run"),
+        ({"activation": "relu", "init": "identity"}, {"activation": "relu"}, "init:"),
+        ({"model": "lstm"}, {"model": "lstm", "forget_bias": 2.0}, "forget_bias: 1.0 in the"),
+        ({"model": "gru"}, {"model": "gru", "dropout": 0.2}, "dropout:"),
+        ({"model": "transformer", "num_heads": 2}, {"model": "transformer"}, "num_heads: 2"),
+        ({"model": "transformer"}, {"model": "transformer", "max_len": 64}, "max_len:"),
+    ],
+)
+def test_a_resume_into_another_model_of_the_same_shapes_is_refused(
+    tmp_path, saved, current, expected
+):
+    """K31: tanh and ReLU RNNs, IRNN, LSTMs with other forget biases, Transformers with other
+    heads all have the same weight shapes."""
+    message = _resume_check(tmp_path, _adding(100, **saved), _adding(100, **current))
+    assert "was trained with another model, size or dataset (model " in message
+    assert expected in message
+
+
+def test_a_resume_on_another_dataset_is_refused(tmp_path):
+    """K32: adding at T=100 resumed as T=50 (same shapes), or as the copy task."""
+    message = _resume_check(tmp_path, _adding(100), _adding(50, name="adding-T50"))
+    assert "size or dataset (data content_hash: 'h100' in the checkpoint" in message
+    renamed = _resume_check(tmp_path, _adding(100), _adding(100, name="adding-again"))
+    assert "name: 'adding' in the checkpoint, 'adding-again' in this run" in renamed
+    copy = Copy(
+        backbone=functools.partial(BACKBONES["rnn"], hidden_size=8),
+        optimizer=functools.partial(torch.optim.AdamW),
+        data_info={"kind": "copy", "length": 100},
+        embed_dim=4,
+    )
+    assert "holds a 'seqbench.tasks.memory.Adding' task" in _resume_check(
+        tmp_path, _adding(100), copy
+    )
+
+
+def test_what_steers_training_may_change_on_resume(tmp_path):
+    """The budget, optimiser, grad_clip, tbptt_steps and clip_gradients are not the model."""
+    current = _adding(100)
+    current.hparams.update(grad_clip=5.0, tbptt_steps=10, clip_gradients=False)
+    assert _resume_check(tmp_path, _adding(100), current) == ""
+
+
+def test_a_checkpoint_of_an_older_layout_resumes_on_its_defaults(tmp_path):
+    """Written before data identity was saved, with arguments left at their defaults
+    (unsaved): compared on the rest, an unsaved argument as its default."""
+    saved = _adding(100, activation="relu")
+    assert "init" not in saved.hparams["backbone"]
+    del saved.hparams["data_info"]["name"], saved.hparams["data_info"]["content_hash"]
+    del saved.hparams["clip_gradients"]
+    current = _adding(100, activation="relu", init="default")
+    assert _resume_check(tmp_path, saved, current) == ""
+    irnn = _adding(100, activation="relu", init="identity")
+    assert "init: 'default' in the checkpoint" in _resume_check(tmp_path, saved, irnn)

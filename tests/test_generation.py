@@ -13,7 +13,17 @@ from conftest import one_line_error, run_cli
 
 from seqbench.errors import ConfigError
 from seqbench.lessons.exposure import exposure_bias, js_divergence, ngram_counts, validation_text
-from seqbench.lessons.generation import generate, prime, sample_next
+from seqbench.lessons.generation import (
+    MAX_CHARS,
+    MAX_PROMPT,
+    encode_prompt,
+    generate,
+    prime,
+    sample_ids,
+    sample_next,
+    stream_text,
+)
+from seqbench.lessons.streaming import Streamer
 from seqbench.models import BACKBONES
 from seqbench.tasks import Classifier, LanguageModel
 from seqbench.tasks.checkpoint import load_task
@@ -106,6 +116,57 @@ def test_top_k_one_is_greedy_and_never_unknown(name):
     assert "\ufffd" not in generate(task, "JULIET:", 50, temperature=5.0, top_k=None)
 
 
+@pytest.mark.parametrize("name", list(BACKBONES))
+def test_feeding_a_stretch_equals_pushing_it_step_by_step(name):
+    """A recurrent model primes on a prompt in one forward pass from its carried state."""
+    task = tiny_task(name).eval()
+    ids = ids_of("ROMEO: But soft, what light")
+    stepwise, fed = Streamer(task), Streamer(task)
+    for t in range(ids.shape[1]):
+        expected = stepwise.push(ids[:, t])
+    fed.feed(ids[:, :10])
+    torch.testing.assert_close(fed.feed(ids[:, 10:]), expected, atol=1e-5, rtol=1e-4)
+    assert fed.position == stepwise.position == ids.shape[1]
+    torch.testing.assert_close(fed.push(ids[:, 0]), stepwise.push(ids[:, 0]))
+
+
+@pytest.mark.parametrize("name", list(BACKBONES))
+def test_a_prompt_at_the_limit_primes_and_samples(name):
+    """G17: 100,000 prompt characters were 100,000 streaming steps; now one pass for an RNN
+    and the last seq_len characters for a Transformer."""
+    prompt = ("ROMEO: But soft, what light through yonder window breaks?\n" * 2000)[:MAX_PROMPT]
+    text = generate(tiny_task(name), prompt, 5, seed=1)
+    assert len(text) == 5 and set(text) <= set(VOCAB)
+
+
+def test_text_comes_out_as_it_is_sampled():
+    """G14: a long generation shows its progress: stream_text yields each character when it
+    is sampled, and the pieces are the text generate returns."""
+    task = tiny_task("lstm")
+    pieces = stream_text(task, "ROMEO:", 40, seed=4)
+    first = next(pieces)
+    assert len(first) == 1
+    assert first + "".join(pieces) == generate(task, "ROMEO:", 40, seed=4)
+
+
+def test_a_byte_model_streams_the_same_text_as_a_whole_decode():
+    """Bytes decode incrementally: a character split across pieces comes out whole, invalid
+    UTF-8 as the replacement character, exactly as decoding all bytes at once."""
+    torch.manual_seed(0)
+    task = LanguageModel(
+        backbone=functools.partial(BACKBONES["gru"], hidden_size=16),
+        optimizer=functools.partial(torch.optim.AdamW),
+        data_info={"kind": "text", "vocab": "byte", "vocab_size": 256, "seq_len": 48},
+        embed_dim=8,
+    )
+    text = generate(task, "héllo", 300, temperature=2.0, top_k=None, seed=0)
+    generator = torch.Generator().manual_seed(0)
+    ids = encode_prompt("héllo", "byte")
+    with torch.no_grad():
+        raw = sample_ids(task.eval(), ids, 300, 2.0, None, generator)
+    assert text == bytes(raw[0].tolist()).decode("utf-8", errors="replace")
+
+
 def test_sampling_follows_tempered_softmax_within_top_k():
     logits = torch.tensor([[9.0, 2.0, 1.0, 0.0, -1.0]]).repeat(20000, 1)
     generator = torch.Generator().manual_seed(0)
@@ -126,6 +187,14 @@ def test_sampling_follows_tempered_softmax_within_top_k():
         ({"temperature": 0.0}, "temperature must be > 0, got 0.0"),
         ({"top_k": 0}, "top_k must be >= 1"),
         ({"chars": 0}, "chars must be >= 1, got 0"),
+        ({"temperature": math.inf}, "temperature must be a finite number, got inf"),
+        ({"temperature": math.nan}, "temperature must be a finite number, got nan"),
+        ({"temperature": 1e-9}, "temperature=1e-09 is out of range; valid: 0.01..100"),
+        ({"temperature": 101.0}, "temperature=101.0 is out of range"),
+        ({"chars": MAX_CHARS + 1}, "chars=100001 is over the limit of 100,000"),
+        ({"prompt": "a" * (MAX_PROMPT + 1)}, "the prompt has 100,001 characters, over the"),
+        ({"seed": -1}, "seed must be in 0.."),
+        ({"seed": 2**64}, "seed must be in 0.."),
     ],
 )
 def test_bad_generation_input_is_refused(kwargs, expected):
@@ -206,6 +275,8 @@ def test_generate_cli_prints_prompt_and_sample(trained):
         (("--temperature", "0"), "temperature must be > 0"),
         (("--top-k", "0"), "top_k must be >= 1"),
         (("--chars", "0"), "chars must be >= 1"),
+        (("--chars", "100000000"), "over the limit of 100,000"),
+        (("--temperature", "inf"), "temperature must be a finite number"),
     ],
 )
 def test_bad_generate_cli_input_is_one_line(trained, args, expected):

@@ -64,12 +64,13 @@ def build(cfg: DictConfig, run_dir: Path, resume: str | None = None):
     resources.check_memory(cfg, datamodule.info())  # a batch's activations, before the model
     model_cfg = {k: v for k, v in cfg.model.items() if k not in DROPPED["model"]}
     scheduler = instantiate(cfg.scheduler) if cfg.scheduler else None
+    identity = {"name": datamodule.name, "content_hash": datamodule.provenance["content_hash"]}
     task = instantiate(
         cfg.task,
         backbone=instantiate(model_cfg),
         optimizer=instantiate(cfg.optimizer),
         scheduler=scheduler,
-        data_info=datamodule.info(),
+        data_info=datamodule.info() | identity,  # saved: a resume must be on the same data
         _convert_="all",
     )
     if resume:

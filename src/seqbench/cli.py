@@ -114,14 +114,20 @@ def _optional_int(value: str) -> int | None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    """Print the prompt followed by what a character LM checkpoint writes after it."""
+    """Print the prompt followed by what a character LM checkpoint writes after it, as it is
+    written: a long generation shows its progress."""
     from seqbench.device import resolve_device
-    from seqbench.lessons.generation import generate
+    from seqbench.lessons.generation import check_request, check_sampling, stream_text
     from seqbench.tasks.checkpoint import load_task
 
+    check_sampling(args.temperature, args.top_k)  # before the checkpoint is even read
+    check_request(args.prompt, args.chars, args.seed)
     task = load_task(args.ckpt, resolve_device(args.device))
-    text = generate(task, args.prompt, args.chars, args.temperature, args.top_k, args.seed)
-    print(args.prompt + text)
+    text = stream_text(task, args.prompt, args.chars, args.temperature, args.top_k, args.seed)
+    print(args.prompt, end="", flush=True)
+    for piece in text:
+        print(piece, end="", flush=True)
+    print()
     return 0
 
 

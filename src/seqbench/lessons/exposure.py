@@ -23,6 +23,7 @@ from seqbench.errors import ConfigError
 from seqbench.lessons.generation import (
     check_char_lm,
     check_length,
+    check_request,
     check_sampling,
     generate,
     inference,
@@ -31,6 +32,7 @@ from seqbench.lessons.generation import (
 from seqbench.models import MODELS
 from seqbench.tasks.base import SequenceTask
 from seqbench.tasks.checkpoint import load_task
+from seqbench.tasks.identity import first_difference
 
 REFERENCE = {"temperature": 0.8, "top_k": 20}  # the usual "nice text" setting, for comparison
 FREE_RUNNING = {"temperature": 1.0, "top_k": None}  # unbiased: the model's own distribution
@@ -118,11 +120,29 @@ def exposure_bias(
     return result
 
 
-def validation_text(data: str, raw_dir: Path) -> str:
-    """The validation split exactly as CharLMDataModule builds it for val/loss."""
+def validation_data(data: str, raw_dir: Path) -> tuple[str, dict]:
+    """The validation split exactly as CharLMDataModule builds it for val/loss, and the
+    dataset's identity (name, content hash, vocabulary) to check checkpoints against."""
     datamodule = CharLMDataModule(data, str(raw_dir))
     datamodule.setup("validate")  # verifies the snapshot and refuses non-text data
-    return decode(datamodule.datasets["validation"].ids.tolist(), datamodule.vocab)
+    text = decode(datamodule.datasets["validation"].ids.tolist(), datamodule.vocab)
+    content = datamodule.provenance["content_hash"]
+    return text, {"name": data, "content_hash": content, "vocab": datamodule.vocab}
+
+
+def validation_text(data: str, raw_dir: Path) -> str:
+    return validation_data(data, raw_dir)[0]
+
+
+def check_trained_on(task: SequenceTask, path: Path, dataset: dict) -> None:
+    """Refuse a checkpoint trained on other data than the text it is measured on (its
+    vocabulary, and its name and content where the checkpoint records them)."""
+    saved = {key: task.data_info[key] for key in dataset if key in task.data_info}
+    if difference := first_difference(saved, {key: dataset[key] for key in saved}):
+        raise ConfigError(
+            f"{path} was trained on other data than {dataset['name']!r} ({difference}); "
+            "measure it with --data set to its own dataset"
+        )
 
 
 def text_lessons(
@@ -137,6 +157,7 @@ def text_lessons(
 ) -> dict:
     """Sample and exposure-bias numbers for every model's best checkpoint of (data, seed)."""
     check_sampling(sampling.get("temperature", 0.8), sampling.get("top_k", 20))
+    check_request(prompt, chars, seed)
     paths = {m: rundir.checkpoint(rundir.run_dir(runs_dir, data, m, seed)) for m in MODELS}
     found = {m: p for m, p in paths.items() if p.is_file()}
     if not found:
@@ -144,12 +165,13 @@ def text_lessons(
             f"no checkpoint at {runs_dir}/{data}/<{'|'.join(MODELS)}>/{seed}/checkpoints/"
             f"best.ckpt; train first, e.g. `seqbench-train data={data} model=gru seed={seed}`"
         )
-    text, models = validation_text(data, raw_dir), {}
+    (text, dataset), models = validation_data(data, raw_dir), {}
     with Progress(console=Console(stderr=True), transient=True) as progress:
         job = progress.add_task("loading", total=len(found))
         for name, path in found.items():
             progress.update(job, description=f"{name}: sampling, measuring exposure bias")
             task = load_task(path, device)
+            check_trained_on(task, path, dataset)
             models[name] = {
                 "checkpoint": str(path),
                 "num_parameters": task.num_parameters,

@@ -1,23 +1,32 @@
 """Sample text from a trained character language model, with any of the four backbones.
 
-Generation is streaming (a :class:`~seqbench.lessons.streaming.Streamer`): the prompt is fed one
-character at a time and the state (RNN hidden state, Transformer KV cache) is carried, so each
-new character costs one step (O(1) for the RNNs) instead of re-running the whole prefix. A
+Generation is streaming (a :class:`~seqbench.lessons.streaming.Streamer`): the prompt primes the
+state (RNN hidden state in one forward pass, Transformer KV cache) and the state is carried, so
+each new character costs one step (O(1) for the RNNs) instead of re-running the whole prefix. A
 Transformer reads at most its training window (``data.seq_len``) of the latest characters.
 ``prime`` and ``sample_ids`` work on batches so the exposure-bias measurement can reuse them.
+Text comes out as it is sampled (:func:`stream_text`), so a long generation shows its progress,
+and the prompt, the length and the sampling settings have stated limits, refused in one line.
 """
 
+import codecs
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
 from torch import Tensor
 
-from seqbench.data.vocab import UNKNOWN, Vocab, decode, encode, unknown_chars
+from seqbench.data.vocab import BYTE, UNKNOWN, Vocab, encode, unknown_chars
 from seqbench.errors import ConfigError
 from seqbench.lessons.streaming import Streamer
 from seqbench.tasks.base import SequenceTask
 from seqbench.tasks.language_model import LanguageModel
+
+MAX_CHARS = 100_000  # characters to sample: minutes on a CPU for the slowest model
+MAX_PROMPT = 100_000  # prompt characters: one forward pass for an RNN, a window for attention
+TEMPERATURES = (0.01, 100.0)  # below: logits / T overflows; above: uniform noise
+MAX_SEED = 2**63 - 1  # torch.Generator's seed range
 
 
 def check_char_lm(task: SequenceTask) -> Vocab:
@@ -33,10 +42,34 @@ def check_char_lm(task: SequenceTask) -> Vocab:
 
 
 def check_sampling(temperature: float, top_k: int | None) -> None:
+    low, high = TEMPERATURES
+    if not math.isfinite(temperature):
+        raise ConfigError(f"temperature must be a finite number, got {temperature}; try 0.8")
     if not temperature > 0:
         raise ConfigError(f"temperature must be > 0, got {temperature}; 1.0 samples the model")
+    if not low <= temperature <= high:
+        raise ConfigError(
+            f"temperature={temperature} is out of range; valid: {low}..{high:g} "
+            "(1.0 samples the model, lower is more careful, higher more random)"
+        )
     if top_k is not None and top_k < 1:
         raise ConfigError(f"top_k must be >= 1 (or unset for no limit), got {top_k}")
+
+
+def check_request(prompt: str, chars: int, seed: int) -> None:
+    """Refuse a generation that would run for long or cannot run, before any checkpoint
+    is loaded: the limits are stated in the line."""
+    if chars < 1:
+        raise ConfigError(f"chars must be >= 1, got {chars}")
+    if chars > MAX_CHARS:
+        raise ConfigError(f"chars={chars} is over the limit of {MAX_CHARS:,}; ask for fewer")
+    if len(prompt) > MAX_PROMPT:
+        raise ConfigError(
+            f"the prompt has {len(prompt):,} characters, over the limit of {MAX_PROMPT:,}; "
+            "give its end only (a model reads what comes last)"
+        )
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"seed must be in 0..{MAX_SEED}, got {seed}")
 
 
 @contextmanager
@@ -54,10 +87,7 @@ def inference(task: SequenceTask) -> Iterator[None]:
 def prime(task: SequenceTask, ids: Tensor) -> tuple[Tensor, Streamer]:
     """Stream prompt ids (B, T); the logits after the last one, and the stream to go on with."""
     streamer = Streamer(task)
-    logits = None
-    for t in range(ids.shape[1]):
-        logits = streamer.push(ids[:, t])
-    return logits, streamer
+    return streamer.feed(ids), streamer
 
 
 def sample_next(
@@ -84,15 +114,15 @@ def context_of(task: SequenceTask) -> int | None:
     return int(task.data_info.get("seq_len") or task.backbone.max_positions)
 
 
-def sample_ids(
+def sampled(
     task: SequenceTask,
     prompt_ids: Tensor,
     chars: int,
     temperature: float,
     top_k: int | None,
     generator: torch.Generator,
-) -> Tensor:
-    """Continue each prompt row (B, T) by ``chars`` sampled ids -> (B, chars).
+) -> Iterator[Tensor]:
+    """Continue each prompt row (B, T) by ``chars`` sampled ids, yielded one (B,) at a time.
 
     Within the context each new id is one streaming step; once a Transformer's window is full,
     each new id re-reads the last ``context_of(task)`` ids in one forward pass.
@@ -100,10 +130,9 @@ def sample_ids(
     context = context_of(task)
     window = prompt_ids if context is None else prompt_ids[:, -context:]
     logits, streamer = prime(task, window)
-    out = []
     for i in range(chars):
         ids = sample_next(logits, temperature, top_k, generator)
-        out.append(ids)
+        yield ids
         if i + 1 == chars:  # the last character's logits are never needed
             break
         if context is None:  # a recurrent model: its state is the whole history
@@ -112,7 +141,19 @@ def sample_ids(
         window = torch.cat([window, ids[:, None]], dim=1)[:, -context:]
         full = streamer.position >= context  # then read the window again from position 0
         logits = task(window)[0][:, -1] if full else streamer.push(ids)
-    return torch.stack(out, dim=1)
+
+
+def sample_ids(
+    task: SequenceTask,
+    prompt_ids: Tensor,
+    chars: int,
+    temperature: float,
+    top_k: int | None,
+    generator: torch.Generator,
+) -> Tensor:
+    """Continue each prompt row (B, T) by ``chars`` sampled ids -> (B, chars)."""
+    steps = sampled(task, prompt_ids, chars, temperature, top_k, generator)
+    return torch.stack(list(steps), dim=1)
 
 
 def encode_prompt(prompt: str, vocab: Vocab) -> Tensor:
@@ -138,6 +179,43 @@ def check_length(task: SequenceTask, total: int) -> None:
         )
 
 
+def stream_text(
+    task: SequenceTask,
+    prompt: str,
+    chars: int,
+    temperature: float = 0.8,
+    top_k: int | None = 20,
+    seed: int = 0,
+) -> Iterator[str]:
+    """``chars`` characters (bytes, for a byte model: decoded with invalid UTF-8 replaced)
+    sampled after ``prompt`` (the prompt itself is not returned), as they are sampled.
+
+    Everything is checked before this returns, so a refusal never follows printed text. A
+    seeded generator makes the text a function of (model, prompt, settings, seed) alone.
+    """
+    vocab = check_char_lm(task)
+    check_sampling(temperature, top_k)
+    check_request(prompt, chars, seed)
+    ids = encode_prompt(prompt, vocab)
+    device = next(task.parameters()).device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    return _decoded(task, ids.to(device), chars, (temperature, top_k, generator), vocab)
+
+
+def _decoded(task, ids: Tensor, chars: int, sampling: tuple, vocab: Vocab) -> Iterator[str]:
+    """Text of each sampled id as it comes; bytes through an incremental UTF-8 decoder."""
+    utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    with inference(task):
+        for step in sampled(task, ids, chars, *sampling):
+            i = int(step[0])
+            if vocab == BYTE:
+                yield utf8.decode(bytes([i]))
+            else:
+                yield vocab[i - 1] if 0 < i <= len(vocab) else "\ufffd"
+    if vocab == BYTE:
+        yield utf8.decode(b"", final=True)
+
+
 def generate(
     task: SequenceTask,
     prompt: str,
@@ -146,18 +224,5 @@ def generate(
     top_k: int | None = 20,
     seed: int = 0,
 ) -> str:
-    """``chars`` characters (bytes, for a byte model: decoded with invalid UTF-8 replaced)
-    sampled after ``prompt`` (the prompt itself is not returned).
-
-    A seeded generator makes the text a function of (model, prompt, settings, seed) alone.
-    """
-    vocab = check_char_lm(task)
-    check_sampling(temperature, top_k)
-    if chars < 1:
-        raise ConfigError(f"chars must be >= 1, got {chars}")
-    ids = encode_prompt(prompt, vocab)
-    device = next(task.parameters()).device
-    generator = torch.Generator(device=device).manual_seed(seed)
-    with inference(task):
-        out = sample_ids(task, ids.to(device), chars, temperature, top_k, generator)
-    return decode(out[0].tolist(), vocab)
+    """The whole text :func:`stream_text` samples, as one string."""
+    return "".join(stream_text(task, prompt, chars, temperature, top_k, seed))

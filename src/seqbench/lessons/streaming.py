@@ -85,6 +85,31 @@ class Streamer:
         self.position += 1
         return self.task.head(hidden)
 
+    @torch.inference_mode()
+    def feed(self, x: Tensor) -> Tensor:
+        """Push a whole stretch ``x`` (B, T, ...) and return the head output for its last step.
+
+        A fixed-size state (the RNNs) takes the stretch in one forward pass from the carried
+        state, the same fused module ``push`` calls, so priming on a 100,000-character prompt
+        is one pass, not 100,000 calls; a key/value cache is filled step by step.
+        """
+        if x.shape[1] == 0:
+            raise ValueError("feed got an empty stretch; give at least one time step")
+        if self.task.backbone.streams_with_cache:
+            for t in range(x.shape[1]):
+                out = self.push(x[:, t])
+            return out
+        if self._batch is not None and x.shape[0] != self._batch:
+            raise ValueError(
+                f"feed got a batch of {x.shape[0]} but the stream carries {self._batch}; "
+                "call reset() before changing the batch size"
+            )
+        features = self.task.inputs(x.to(self.device, non_blocking=True))
+        hidden, self.state = self.task.backbone(features, self.state)
+        self._batch = x.shape[0]
+        self.position += x.shape[1]
+        return self.task.head(hidden[:, -1])
+
 
 def stream(task: SequenceTask, x: Tensor) -> Tensor:
     """Push a whole sequence ``x`` (B, T, ...) step by step; outputs stacked to (B, T, ...).

@@ -9,6 +9,8 @@ from typing import ClassVar
 
 from torch import nn
 
+Shapes = dict[str, tuple[int, ...]]
+
 
 class Backbone(nn.Module):
     """Base class of the backbones: ``forward(x, state)`` and ``step(x_t, state)``."""
@@ -36,3 +38,11 @@ class Backbone(nn.Module):
     def max_positions(self) -> int | None:
         """The most positions a sequence or stream may reach; None for no limit."""
         return None
+
+    @classmethod
+    def sizes_in(cls, shapes: Shapes) -> dict[str, int] | None:
+        """The constructor sizes that weight ``shapes`` (names relative to the backbone) fix,
+        read without building anything, so a checkpoint whose hyperparameters ask for more
+        than its weights hold is refused before a module exists; None: not this backbone's
+        weights."""
+        return {}

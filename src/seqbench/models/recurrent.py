@@ -12,12 +12,13 @@ State layout follows PyTorch (not batch-first even though inputs are): ``h`` is
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from seqbench.models.base import Backbone
+from seqbench.models.base import Backbone, Shapes
 
 RecurrentState = Tensor | tuple[Tensor, Tensor] | None
 
@@ -94,6 +95,15 @@ class _Recurrent(Backbone):
         """
         out, state = self.rnn(x_t.unsqueeze(1), state)
         return out.squeeze(1), state
+
+    @classmethod
+    def sizes_in(cls, shapes: Shapes) -> dict[str, int] | None:
+        """input_size, hidden_size and num_layers, from ``rnn.weight_{ih,hh}_l<k>``."""
+        layers = sum(1 for name in shapes if re.fullmatch(r"rnn\.weight_ih_l\d+", name))
+        first, recurrent = shapes.get("rnn.weight_ih_l0", ()), shapes.get("rnn.weight_hh_l0", ())
+        if not layers or len(first) != 2 or len(recurrent) != 2:
+            return None
+        return {"input_size": first[1], "hidden_size": recurrent[1], "num_layers": layers}
 
 
 class RNN(_Recurrent):

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqbench.models.base import Backbone
+from seqbench.models.base import Backbone, Shapes
 
 
 class KVCache(NamedTuple):
@@ -165,6 +165,19 @@ class Transformer(Backbone):
             Block(hidden_size, num_heads, dropout, ffn_mult) for _ in range(num_layers)
         )
         self.ln_f = nn.LayerNorm(hidden_size)
+
+    @classmethod
+    def sizes_in(cls, shapes: Shapes) -> dict[str, int] | None:
+        """input_size, hidden_size, num_layers and ffn_mult, from ``in_proj`` and the blocks
+        (num_heads and max_len shape no weight: the constructor and the buffer check bound
+        them)."""
+        projection, fc = shapes.get("in_proj.weight", ()), shapes.get("blocks.0.mlp.fc.weight", ())
+        layers = len({name.split(".")[1] for name in shapes if name.startswith("blocks.")})
+        if len(projection) != 2 or len(fc) != 2 or not projection[0]:
+            return None
+        hidden, inputs = projection
+        sizes = {"input_size": inputs, "hidden_size": hidden, "num_layers": layers}
+        return sizes | {"ffn_mult": fc[0] // hidden}
 
     @property
     def max_positions(self) -> int:

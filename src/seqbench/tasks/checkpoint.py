@@ -4,13 +4,15 @@ Every task saves what rebuilds it as plain hyperparameters (task class, backbone
 sizes, data_info with the vocabulary), so generation, streaming and probes need no config.
 A checkpoint is data, not a program: the classes come from an allowlist of seqbench's own
 tasks and backbones (never from a name the file gives), every argument is checked against
-the class's signature and a plain type, and the model is first built on PyTorch's ``meta``
-device (no memory) and must match the shapes of the weights the file actually holds, so a
-file asking for ``hidden_size=10_000_000`` is refused before anything is allocated.
+the class's signature and its annotated type, the sizes the weights' shapes fix (layers,
+hidden and input width, the Transformer's feed-forward width) must be the ones the
+hyperparameters ask for before any module is built (a forged ``num_layers=200000`` would take
+minutes to build even on the ``meta`` device), and the model is then built on ``meta`` (no
+memory) and must match the shape of every weight the file holds, so a file asking for
+``hidden_size=10_000_000`` or a vocabulary of 10**9 is refused before anything is allocated.
 """
 
 import functools
-import inspect
 import pickle
 import re
 from pathlib import Path
@@ -19,19 +21,13 @@ import torch
 
 from seqbench.errors import ConfigError
 from seqbench.models import BACKBONES
+from seqbench.tasks import arguments
 from seqbench.tasks.base import SequenceTask
 from seqbench.tasks.classifier import Classifier
+from seqbench.tasks.identity import data_difference, first_difference
 from seqbench.tasks.language_model import LanguageModel
 from seqbench.tasks.memory import Adding, Copy
 
-SCALARS = (int, float, str, bool, type(None))
-TASK_ARGUMENTS = {  # what SequenceTask takes besides the factories, by type
-    "data_info": dict,
-    "embed_dim": int,
-    "grad_clip": (int, float, type(None)),
-    "tbptt_steps": (int, type(None)),
-    "clip_gradients": bool,
-}
 EXTRA_BYTES = 256 * 2**20  # buffers a model may hold beyond its saved weights (positions)
 
 
@@ -69,29 +65,15 @@ def _read(path: Path) -> tuple[dict, dict]:
         raise ConfigError(f"{path} is not a readable seqbench checkpoint ({first})") from None
 
 
-def _plain(value: object) -> bool:
-    """JSON-like data only: what a vocabulary, class list or size can be."""
-    if isinstance(value, list | tuple):
-        return all(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
-    return isinstance(value, SCALARS)
-
-
-def _arguments(path: Path, hparams: dict) -> tuple[type, functools.partial, dict]:
-    """The allowlisted task class, the backbone factory and the task's other arguments."""
+def _arguments(path: Path, hparams: dict, state_dict: dict) -> tuple[type, functools.partial, dict]:
+    """The allowlisted task class, the backbone factory and the task's other arguments,
+    every one checked against the class and the weights before anything is built."""
     task_cls = TASKS.get(str(hparams.get("task")))
     backbone = dict(hparams.get("backbone") or {})
     backbone_cls = BACKBONE_CLASSES.get(str(backbone.pop("_target_", None)))
     if task_cls is None or backbone_cls is None:
         named = hparams.get("task"), (hparams.get("backbone") or {}).get("_target_")
         raise _refuse(path, f"it names {named[0]!r} and {named[1]!r}, not seqbench classes")
-    allowed = set(inspect.signature(backbone_cls).parameters) - {"input_size"}
-    unknown = set(backbone) - allowed
-    if unknown or not all(isinstance(v, SCALARS) for v in backbone.values()):
-        raise _refuse(
-            path, f"backbone arguments {sorted(backbone)} are not {backbone_cls.__name__}'s"
-        )
     kwargs = {
         "data_info": hparams.get("data_info"),
         "embed_dim": hparams.get("embed_dim"),
@@ -99,23 +81,24 @@ def _arguments(path: Path, hparams: dict) -> tuple[type, functools.partial, dict
         "tbptt_steps": hparams.get("tbptt_steps"),
         "clip_gradients": hparams.get("clip_gradients", True),
     }
-    for key, value in kwargs.items():
-        if not isinstance(value, TASK_ARGUMENTS[key]) or isinstance(value, bool) != (
-            key == "clip_gradients"
-        ):
-            raise _refuse(path, f"task argument {key}={value!r} is not what a task takes")
-    if not _plain(kwargs["data_info"]):
-        raise _refuse(path, "its data_info is not plain data")
+    sizes = backbone | {"input_size": kwargs["embed_dim"]}
+    problem = (
+        arguments.backbone_problem(backbone_cls, backbone)
+        or arguments.task_problem(kwargs)
+        or arguments.size_problem(backbone_cls, sizes, state_dict)
+    )
+    if problem:
+        raise _refuse(path, problem)
     return task_cls, functools.partial(backbone_cls, **backbone), kwargs
 
 
-def _build(path: Path, hparams: dict, device: str | torch.device) -> SequenceTask:
-    task_cls, backbone, kwargs = _arguments(path, hparams)
+def _build(path: Path, hparams: dict, state_dict: dict, device: str | torch.device) -> SequenceTask:
+    task_cls, backbone, kwargs = _arguments(path, hparams, state_dict)
     optimizer = functools.partial(torch.optim.AdamW)
     try:
         with torch.device(device):
             return task_cls(backbone=backbone, optimizer=optimizer, **kwargs)
-    except (ValueError, TypeError, KeyError, ConfigError) as error:
+    except (ValueError, TypeError, KeyError, RuntimeError, OverflowError, ConfigError) as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise _refuse(path, first) from None
 
@@ -137,13 +120,13 @@ def load_task(path: str | Path, device: str | torch.device = "cpu") -> SequenceT
     hparams, state_dict = _read(path)
     if not all(isinstance(t, torch.Tensor) for t in state_dict.values()):
         raise _refuse(path, "its state_dict holds more than tensors")
-    shell = _build(path, hparams, "meta")  # shapes only: nothing allocated yet
+    shell = _build(path, hparams, state_dict, "meta")  # shapes only: nothing allocated yet
     if wrong := _mismatch(shell, state_dict):
         raise _refuse(path, f"its sizes do not match its weights: {wrong}")
     needed = _bytes([*shell.parameters(), *shell.buffers()])
     if needed > _bytes(state_dict.values()) + EXTRA_BYTES:
         raise _refuse(path, f"it would need {needed / 2**30:.1f} GiB beyond its weights")
-    task = _build(path, hparams, "cpu")
+    task = _build(path, hparams, state_dict, "cpu")
     task.load_state_dict(state_dict)
     return task.to(device).eval()
 
@@ -154,15 +137,38 @@ def check_readable(path: str | Path) -> None:
     _read(Path(path))
 
 
+def _with_defaults(backbone: dict) -> dict:
+    """A saved backbone's arguments with its constructor's defaults filled in, so a
+    checkpoint written before an argument existed compares as its default."""
+    backbone_cls = BACKBONE_CLASSES.get(str(backbone.get("_target_")))
+    if backbone_cls is None:
+        return backbone
+    return arguments.defaults(backbone_cls) | backbone
+
+
 def check_resumable(path: str | Path, task: SequenceTask) -> None:
-    """Refuse, in one line, a checkpoint to resume from that is not this run's kind: another
-    task, model or size (another dataset's vocabulary) would fail deep inside Lightning."""
+    """Refuse, in one line, a checkpoint to resume from that is not this run's model on this
+    run's data (see :mod:`seqbench.tasks.identity` for what must match and what may change):
+    another task, backbone, argument or dataset would otherwise train on, or fail deep inside
+    Lightning."""
     path = Path(path)
     hparams, state_dict = _read(path)
     saved = hparams.get("task")
     if TASKS.get(str(saved)) is not type(task):
         raise ConfigError(
             f"ckpt_path={path} holds a {saved!r} task, not this run's {type(task).__name__}"
+        )
+    current = dict(task.hparams)
+    model = first_difference(
+        {"embed_dim": hparams.get("embed_dim")} | _with_defaults(hparams.get("backbone") or {}),
+        {"embed_dim": current["embed_dim"]} | _with_defaults(current["backbone"]),
+    )
+    data = data_difference(dict(hparams.get("data_info") or {}), current["data_info"])
+    if model or data:
+        detail = f"model {model}" if model else f"data {data}"
+        raise ConfigError(
+            f"ckpt_path={path} was trained with another model, size or dataset ({detail}); "
+            "resume a checkpoint of this run's own model and data, or start a new run without it"
         )
     if wrong := _mismatch(task, state_dict):
         raise ConfigError(
