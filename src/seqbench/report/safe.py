@@ -18,7 +18,8 @@ INVISIBLE = re.compile(
     "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
     "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )
-MARKDOWN_SPECIAL = re.compile(r"([\\`\[<|])")  # enough to open no tag, link or span
+# a backslash, code span, tag, autolink or table cell; a "]" that would close a link text
+MARKDOWN_SPECIAL = re.compile(r"([\\`<|]|\](?=[(\[:]))")
 LONGEST_SLUG = 40
 
 
@@ -46,9 +47,10 @@ def one_line(text: object) -> str:
 
 
 def md_text(text: object) -> str:
-    """Running Markdown text: no tag, autolink, link, image or code span can start in it (an
-    escaped ``<``, ``[`` or backtick opens none), and a ``|`` cannot split a table cell;
-    emphasis and ``>`` are left alone: mid-line they open nothing."""
+    """Running Markdown text: no tag, autolink, link, image or code span can start in it (a
+    link needs ``](``, ``][`` or a ``]:`` definition, so that ``]`` is escaped; ``[0,1,2]``
+    stays as it reads), and a ``|`` cannot split a table cell; emphasis and ``>`` are left
+    alone: they only format."""
     return MARKDOWN_SPECIAL.sub(r"\\\1", one_line(text))
 
 
