@@ -180,3 +180,21 @@ def test_a_quota_reads_like_a_full_disk_even_when_wrapped(tmp_path):
     assert problem is not None and problem.code == 1
     assert f"the disk holding {tmp_path} is full (quota exceeded writing last.ckpt" in str(problem)
     assert storage.explain(RuntimeError("no disk involved")) is None
+
+
+def test_fd4_a_report_onto_a_full_disk_is_exit_1_and_keeps_the_previous_report(project, tmp_path):
+    """All three files or none: the previous report stays whole (not new HTML beside old
+    Markdown), no temporary file is left, and the line says the disk is full (exit 1)."""
+    work = tmp_path / "project"
+    shutil.copytree(project, work)
+    with tmpfs(work / "disk", "3m") as disk:
+        first = seqbench(work, "report", "runs", "--out", str(disk / "rep"))
+        assert first.returncode == 0, first.stderr[-3000:]
+        before = digest(disk / "rep")
+        fill(disk)
+        result = seqbench(work, "report", "runs", "--out", str(disk / "rep"))
+        assert result.returncode == 1, result.stderr[-3000:]
+        [line] = error_lines(result.stderr)
+        assert f"the disk holding {disk / 'rep'} is full" in line and "free space" in line
+        assert digest(disk / "rep") == before
+        assert leftovers(disk) == []

@@ -17,15 +17,19 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
 from test_report import MODELS, report_runs  # noqa: F401  (the shared session fixture)
+from test_report_hostile import hostile_runs
 
 from seqbench.report.build import write_report
 from seqbench.report.html import CSP
+from seqbench.report.page import TITLE
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = [
@@ -312,3 +316,92 @@ def test_the_error_check_catches_broken_pages(browser, tmp_path):
         browser.open(page.as_uri())
         problems = browser.problems(page.as_uri())
         assert any(expected in problem for problem in problems), (expected, problems)
+
+
+class _Beacon(BaseHTTPRequestHandler):
+    """Records every request: a payload that ran would have sent the browser here."""
+
+    def do_GET(self) -> None:
+        self.server.hits.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    do_POST = do_GET
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def beacon():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Beacon)
+    server.hits = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+INJECTED = """(() => ({
+  title: document.title,
+  injected: document.querySelectorAll(
+    '#injected, img, script, base, form, iframe, object, embed, link, body meta').length,
+  handlers: [...document.querySelectorAll('*')].flatMap(
+    el => [...el.attributes].filter(a => a.name.startsWith('on')).map(a => a.name)),
+  styles: document.querySelectorAll('style').length,
+  hidden: getComputedStyle(document.body).display === 'none',
+  datasets: [...document.querySelectorAll('table.results')].map(t => t.dataset.dataset),
+  text: document.body.textContent,
+}))()"""
+
+
+def test_crafted_names_in_every_field_run_nothing_in_chromium(browser, beacon, tmp_path):
+    """R-html: run folders whose names, reasons, config, provenance, curves columns and lesson
+    files carry payloads that would reach a local server (a meta refresh, an inline handler,
+    a script, a stylesheet import, a base URL) if any became markup. The server must see no
+    request, the browser log no CSP violation (nothing tried), the DOM hold no injected
+    element, and every name must be shown as text."""
+    url = f"http://127.0.0.1:{beacon.server_port}"
+    made = hostile_runs(tmp_path, url)
+    written = write_report(made["runs"], made["out"], made["raw"])
+    page = written["html"].resolve().as_uri()
+    browser.open(page)
+    time.sleep(1.5)  # a meta refresh fires after the load event
+    facts = browser.evaluate(INJECTED)
+    assert beacon.hits == []
+    assert browser.problems(page) == []
+    assert facts["title"] == TITLE and not facts["hidden"]
+    assert facts["injected"] == 0 and facts["handlers"] == [] and facts["styles"] == 1
+    assert sorted(facts["datasets"]) == sorted(
+        d.replace("\u202e", "\\u202e") for d in made["datasets"]
+    )
+    for value in made["values"].values():
+        assert value.split("\n")[0] in facts["text"]
+
+
+def test_the_report_csp_blocks_inline_handlers_scripts_and_styles(browser, beacon, tmp_path):
+    """The second wall, on its own: a page under the report's CSP holding an inline handler,
+    a script, a <style> and a stylesheet link runs and applies none of them, and fetches
+    nothing; the page's own style (by its hash) still applies."""
+    from seqbench.report.html import CSS
+
+    url = f"http://127.0.0.1:{beacon.server_port}"
+    page = tmp_path / "csp.html"
+    page.write_text(
+        f'<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f"<style>{CSS}</style><title>t</title></head><body>"
+        f"<img src=\"data:,\" onerror=\"document.title='handler';fetch('{url}/h')\">"
+        f"<script>document.title='script';fetch('{url}/s')</script>"
+        f"<style>body{{display:none}}</style><link rel=stylesheet href='{url}/l.css'>"
+        f"<svg><rect onload=\"document.title='svg'\"/></svg><table><tr><th>x</th></tr></table>"
+        "</body></html>"
+    )
+    browser.open(page.as_uri())
+    time.sleep(0.5)
+    assert browser.evaluate("document.title") == "t"
+    assert browser.evaluate("getComputedStyle(document.body).display") == "block"
+    th = "getComputedStyle(document.querySelector('th')).fontWeight"
+    assert browser.evaluate(th) == "600"  # the page's own CSS, admitted by its hash
+    assert beacon.hits == []
+    violations = [p for p in browser.problems(page.as_uri()) if "Content Security Policy" in p]
+    assert len(violations) >= 3, browser.problems(page.as_uri())

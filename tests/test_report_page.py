@@ -14,6 +14,7 @@ from seqbench.report.html import render_html
 from seqbench.report.markdown import render_markdown
 from seqbench.report.page import MODELS_COMPARED, TITLE, build_page
 from seqbench.report.results import DatasetResult, ModelResult, Run
+from seqbench.report.safe import md_text
 
 
 def _result(scores: dict[str, list[float]], mode: str = "max", data: str = "d") -> DatasetResult:
@@ -54,9 +55,9 @@ def test_both_renderings_carry_the_same_readings(rendered):
     _, page, page_html, page_md = rendered
     for section in page.datasets:
         text = " ".join(section.reading)
-        assert text in page_md
+        assert md_text(text) in page_md
         assert html.escape(text) in page_html
-    assert page.note in page_md and html.escape(page.note) in page_html
+    assert md_text(page.note) in page_md and html.escape(page.note) in page_html
 
 
 def test_both_renderings_mark_the_same_best_model_and_baseline(rendered):

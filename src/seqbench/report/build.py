@@ -4,9 +4,8 @@ import datetime
 import json
 from pathlib import Path
 
-from seqbench import atomic
 from seqbench.errors import SeqbenchError
-from seqbench.report import lessons, lessons_cost, lessons_text, reference
+from seqbench.report import lessons, lessons_cost, lessons_text, output, reference
 from seqbench.report.collect import find_runs, summarise
 from seqbench.report.html import render_html
 from seqbench.report.judgement import judge
@@ -16,11 +15,6 @@ from seqbench.report.results import DatasetResult, Run
 from seqbench.report.verdicts import leader
 
 HTML_NAME, MARKDOWN_NAME = "comparison.html", "comparison.md"
-
-
-def _write(path: Path, text: str) -> None:
-    """A reader never sees half a report, and a full disk leaves no partial file."""
-    atomic.write_text(path, text)
 
 
 def headline(results: list[DatasetResult]) -> list[dict]:
@@ -83,11 +77,13 @@ def write_report(
     reference the rankings are compared with. Writes comparison.json (the rankings) beside
     the pages. Returns the paths written, run counts, the named winner per dataset (None
     where the verdict names none) and the headline rows. Raises SeqbenchError when runs_dir
-    holds no run.
+    holds no run, or when out_dir holds a file of the report's names that no report wrote
+    (report/output.py: a report replaces only its own files, all three or none).
     """
     runs_dir, out_dir = Path(runs_dir), Path(out_dir)
     if not runs_dir.is_dir():
         raise SeqbenchError(f"{runs_dir} is not a directory; give the folder seqbench-train wrote")
+    output.check_out_dir(out_dir, [HTML_NAME, MARKDOWN_NAME, reference.JSON_NAME])
     runs = find_runs(runs_dir)
     if not runs:
         raise SeqbenchError(
@@ -104,13 +100,15 @@ def write_report(
     stored, why = reference.load(reference_path)
     held = (stored, reference.note(reference_path, stored, why))
     page = build_page(results, runs_dir, generated, sections, held)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        _write(html_path, render_html(page))
-        _write(markdown_path, render_markdown(page))
-        _write(json_path, json.dumps(reference.summary(results, generated), indent=2) + "\n")
-    except OSError as error:
-        raise SeqbenchError(f"cannot write the report into {out_dir}: {error.strerror}") from error
+    rankings = {"generator": output.GENERATOR} | reference.summary(results, generated)
+    output.write_all(
+        out_dir,
+        {
+            HTML_NAME: render_html(page),
+            MARKDOWN_NAME: render_markdown(page),
+            reference.JSON_NAME: json.dumps(rankings, indent=2) + "\n",
+        },
+    )
     winners = {r.data: (w.model if (w := judge(r).named) else None) for r in results}
     return {
         "html": html_path,

@@ -1,14 +1,21 @@
 """Read run directories into records and aggregate them per dataset and model.
 
 A run directory is any folder holding a metrics.json, at any depth, so `runs/`, one dataset's
-folder and a Hydra multirun sweep all work. In a sweep, Hydra's job folders hold only
-.hydra/ and the log, while metrics.json lands in the job's ``paths.run_dir``; the job's config
-leads there. A run that failed, was interrupted or never wrote its results is kept, with its
-reason, so it is reported instead of silently dropped or poisoning the averages.
+folder and a Hydra multirun sweep all work. In a sweep given ``paths.run_dir``, Hydra's job
+folders hold only .hydra/ and the log, while metrics.json lands in that run_dir; the job's
+config leads there. Every other folder with a .hydra/ is the run itself, so a missing
+metrics.json is a run that recorded nothing, reported there: its config's run_dir (the path
+it had when it trained, maybe in another copy of the project) is never followed, so a report
+of an archived folder cannot mix in live runs from elsewhere. A run that failed, was
+interrupted or never wrote its results is kept, with its reason, so it is reported instead
+of silently dropped or poisoning the averages.
 """
 
 import csv
+import re
 from pathlib import Path
+
+from omegaconf import OmegaConf
 
 from seqbench import rundir
 from seqbench.report.results import DatasetResult, ModelResult, Run, finite, model_rank, most_common
@@ -31,14 +38,48 @@ def read_curves(path: Path) -> list[dict[str, float]]:
     return rows
 
 
+ENV_WITH_DEFAULT = re.compile(r"^\$\{oc\.env:[^,{}]+,(.*)\}$")
+
+
+def _without_env(value: object) -> object:
+    """The config with every ``${oc.env:...}`` taken out before it is resolved: a run folder
+    from elsewhere must not pull the environment of whoever makes the report (a W&B key, a
+    token) into the page. A lookup with a default becomes its default; any other is shown as
+    written, unresolved."""
+    if isinstance(value, dict):
+        return {key: _without_env(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_env(item) for item in value]
+    if isinstance(value, str) and "oc.env" in value:
+        found = ENV_WITH_DEFAULT.match(value)
+        return (
+            found.group(1)
+            if found and "oc.env" not in found.group(1)
+            else value.replace("${", "\\${")
+        )
+    return value
+
+
+def read_config_file(path: Path) -> dict | None:
+    """A saved config resolved where its interpolations allow, without environment lookups."""
+    written = rundir.read_config_file(path, resolve=False)
+    if written is None:
+        return None
+    try:
+        resolved = OmegaConf.to_container(OmegaConf.create(_without_env(written)), resolve=True)
+    except Exception:  # an interpolation that does not resolve: show the config as written
+        return written
+    return resolved if isinstance(resolved, dict) else None
+
+
 def read_config(run_dir: Path) -> dict | None:
     """Hydra's composed config, else the copy the CSV logger kept in hparams.yaml."""
     hydra_config = rundir.hydra_file(run_dir, "config.yaml")
     if hydra_config.is_file():
-        return rundir.read_config_file(hydra_config)
+        return read_config_file(hydra_config)
     hparams = run_dir / rundir.CSV_LOGS / "hparams.yaml"
     if hparams.is_file():
-        loaded = rundir.read_config_file(hparams)
+        loaded = read_config_file(hparams)
         if loaded and isinstance(loaded.get("config"), dict):
             return loaded["config"]
     return None
@@ -53,16 +94,29 @@ def read_run(run_dir: Path, config: dict | None = None) -> Run:
     )
 
 
+def _results_elsewhere(job_dir: Path, config: dict) -> Path | None:
+    """Where a multirun job given an explicit ``paths.run_dir`` wrote its results; None for
+    any other job folder, whose results belong in the folder itself (a single run's .hydra/
+    is in its run directory, and so is a sweep job's that kept the default run_dir)."""
+    hydra = rundir.read_config_file(rundir.hydra_file(job_dir, "hydra.yaml"), resolve=False)
+    written = rundir.read_config_file(rundir.hydra_file(job_dir, "config.yaml"), resolve=False)
+    run_dir = ((written or {}).get("paths") or {}).get("run_dir")
+    if ((hydra or {}).get("hydra") or {}).get("mode") != "MULTIRUN" or not isinstance(run_dir, str):
+        return None
+    return None if "output_dir_or:" in run_dir else rundir.job_run_dir(job_dir, config)
+
+
 def _sweep_runs(runs_dir: Path, seen: set[Path]) -> list[Run]:
-    """Runs that Hydra multirun job folders point at, including jobs that never wrote results."""
+    """Runs that Hydra multirun job folders point at, and job folders that never wrote
+    results (reported as failed)."""
     found = []
     for config_path in sorted(runs_dir.rglob(f"{rundir.HYDRA}/config.yaml")):
         job_dir = config_path.parent.parent
         if rundir.has_results(job_dir):
             continue
-        config = rundir.read_config_file(config_path)
-        run_dir = rundir.job_run_dir(job_dir, config) if config else None
-        if run_dir is None or run_dir.resolve() in seen:
+        config = read_config_file(config_path) or {}
+        run_dir = _results_elsewhere(job_dir, config) or job_dir
+        if run_dir.resolve() in seen:
             continue
         seen.add(run_dir.resolve())
         if rundir.has_results(run_dir):
@@ -102,6 +156,8 @@ def read_provenance(data: str, raw_dirs: list[Path]) -> dict | None:
     from seqbench.data import pins, snapshot
     from seqbench.errors import DataError
 
+    if "\0" in data or Path(data).name != data or data in ("", ".", ".."):
+        return None  # a name from a run folder is a folder name, never a path to follow
     for raw_dir in raw_dirs:
         path = Path(raw_dir) / data / "provenance.json"
         try:

@@ -2,16 +2,22 @@
 
 A Content-Security-Policy forbids every fetch, so the page provably works offline: if a
 future change added an external reference, the browser would refuse it and log an error,
-which the browser test catches. Tables and figures carry classes and data-attributes
-(``table.results[data-dataset]``, ``figure.plot[data-kind]``) so tests can find them.
+which the browser test catches. It also forbids every script and inline event handler, and
+every <style> element but the page's own (by its hash): the names on the page come from run
+folders that may have been shared, and are escaped (report/safe.py), so this is the second
+wall. Style attributes stay allowed: matplotlib's SVG draws with them. Tables and figures
+carry classes and data-attributes (``table.results[data-dataset]``,
+``figure.plot[data-kind]``) so tests can find them.
 """
 
-from html import escape
+import base64
+import hashlib
 
+from seqbench.report.output import HTML_MARK as MARK
 from seqbench.report.page import DatasetPage, Figure, Lesson, Page
+from seqbench.report.safe import html_text, identifier
 from seqbench.report.tables import Table
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 CSS = """
 :root { --ink: #1f2328; --muted: #59636e; --line: #d1d9e0; --soft: #f6f8fa; --bad: #b00020; }
 * { box-sizing: border-box; }
@@ -49,7 +55,14 @@ figure.lesson { margin: 0; border: 1px solid var(--line); border-radius: 6px; pa
 figure.lesson[data-wide] { flex: 1 1 100%; }
 pre.sample { white-space: pre-wrap; max-width: 980px; }
 details summary { cursor: pointer; color: var(--muted); margin: 6px 0; }
+svg * { stroke-linejoin: round; stroke-linecap: butt; }
 """
+STYLE_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
+CSP = (
+    "default-src 'none'; script-src 'none'; img-src data:; base-uri 'none'; "
+    f"form-action 'none'; style-src-elem 'sha256-{STYLE_HASH}'; style-src-attr 'unsafe-inline'; "
+    "style-src 'unsafe-inline'"
+)
 
 
 def _cells(row: list[str], numeric: frozenset[int], classes: dict[int, str] | None = None) -> str:
@@ -58,16 +71,16 @@ def _cells(row: list[str], numeric: frozenset[int], classes: dict[int, str] | No
     for i, text in enumerate(row):
         css = (classes or {}).get(i) or ("num" if i in numeric else "")
         cells.append(
-            f'<td class="{css}">{escape(text)}</td>' if css else f"<td>{escape(text)}</td>"
+            f'<td class="{css}">{html_text(text)}</td>' if css else f"<td>{html_text(text)}</td>"
         )
     return "".join(cells)
 
 
 def _head(header: list[str], numeric: frozenset[int]) -> str:
     cells = "".join(
-        f'<th class="num" scope="col">{escape(h)}</th>'
+        f'<th class="num" scope="col">{html_text(h)}</th>'
         if i in numeric
-        else f'<th scope="col">{escape(h)}</th>'
+        else f'<th scope="col">{html_text(h)}</th>'
         for i, h in enumerate(header)
     )
     return f"<thead><tr>{cells}</tr></thead>"
@@ -93,8 +106,8 @@ def results_table(table: Table, data: str) -> str:
         status = {len(row) - 1: f"status-{'failed' if state == 'failed' else 'ok'}"}
         css = state if state in ("best", "failed") else ""
         cells = _cells(row, table.numeric, status)
-        rows.append(f'<tr class="{css}" data-model="{escape(model)}">{cells}</tr>')
-    return _table(table, f'class="results" data-dataset="{escape(data)}"', rows)
+        rows.append(f'<tr class="{css}" data-model="{html_text(model)}">{cells}</tr>')
+    return _table(table, f'class="results" data-dataset="{html_text(data)}"', rows)
 
 
 def runs_table(table: Table, data: str) -> str:
@@ -102,19 +115,19 @@ def runs_table(table: Table, data: str) -> str:
     rows = []
     for row, status in zip(table.rows, table.states, strict=True):
         why = "why mono" if status == "finished" else "why"
-        classes = {2: f"status-{escape(status)}", len(row) - 1: why}
+        classes = {2: f"status-{html_text(status)}", len(row) - 1: why}
         cells = _cells(row, table.numeric, classes)
-        rows.append(f'<tr data-status="{escape(status)}">{cells}</tr>')
-    return _table(table, f'class="runs" data-dataset="{escape(data)}"', rows)
+        rows.append(f'<tr data-status="{html_text(status)}">{cells}</tr>')
+    return _table(table, f'class="runs" data-dataset="{html_text(data)}"', rows)
 
 
 def provenance_table(section: DatasetPage) -> str:
     rows = "".join(
-        f'<tr><th scope="row">{escape(k)}</th><td class="{"mono" if k == "content hash" else ""}"'
-        f">{escape(v)}</td></tr>"
+        f'<tr><th scope="row">{html_text(k)}</th>'
+        f'<td class="{"mono" if k == "content hash" else ""}">{html_text(v)}</td></tr>'
         for k, v in section.provenance
     )
-    return f'<table class="provenance" data-dataset="{escape(section.data)}">{rows}</table>'
+    return f'<table class="provenance" data-dataset="{html_text(section.data)}">{rows}</table>'
 
 
 def config_block(section: DatasetPage) -> str:
@@ -124,9 +137,9 @@ def config_block(section: DatasetPage) -> str:
     rows = [f"<tr>{_cells(row, frozenset(), {1: 'mono'})}</tr>" for row in table.rows]
     shared = "\n".join(f"{k}: {v}" for k, v in section.shared.items())
     return (
-        _table(table, f'class="config" data-dataset="{escape(section.data)}"', rows)
-        + f"<details><summary>{escape(section.shared_title)} ({len(section.shared)})</summary>"
-        f"<pre>{escape(shared)}</pre></details>"
+        _table(table, f'class="config" data-dataset="{html_text(section.data)}"', rows)
+        + f"<details><summary>{html_text(section.shared_title)} ({len(section.shared)})</summary>"
+        f"<pre>{html_text(shared)}</pre></details>"
     )
 
 
@@ -134,24 +147,24 @@ def figure(fig: Figure, css: str, attributes: str) -> str:
     wide = " data-wide" if fig.wide else ""
     return (
         f'<figure class="{css}" {attributes}{wide}>{fig.svg}'
-        f"<figcaption>{escape(fig.caption)}</figcaption></figure>"
+        f"<figcaption>{html_text(fig.caption)}</figcaption></figure>"
     )
 
 
 def dataset_section(section: DatasetPage, runs_dir: str) -> str:
-    data = escape(section.data)
-    slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in section.data)
+    data = html_text(section.data)
+    slug = identifier(section.data)
     plots = "".join(
-        figure(fig, "plot", f'data-kind="{fig.kind}" data-dataset="{data}"')
+        figure(fig, "plot", f'data-kind="{html_text(fig.kind)}" data-dataset="{data}"')
         for fig in section.figures
     )
     return f"""
 <section class="dataset" id="data-{slug}" data-dataset="{data}">
-<h2>{data} <small>{escape(section.subtitle)}</small></h2>
-<p class="reading">{escape(" ".join(section.reading))}</p>
+<h2>{data} <small>{html_text(section.subtitle)}</small></h2>
+<p class="reading">{html_text(" ".join(section.reading))}</p>
 {results_table(section.results, section.data)}
 <div class="plots">{plots}</div>
-<h3>Runs <small class="note">(directories under {escape(runs_dir)})</small></h3>
+<h3>Runs <small class="note">(directories under {html_text(runs_dir)})</small></h3>
 {runs_table(section.runs, section.data)}
 <h3>Data provenance</h3>
 {provenance_table(section)}
@@ -162,9 +175,9 @@ def dataset_section(section: DatasetPage, runs_dir: str) -> str:
 
 def lesson_section(lesson: Lesson) -> str:
     """A lesson: its reading, tables, figures and text samples."""
-    key = lesson.key
+    key = html_text(lesson.key)
     tables = "".join(
-        (f"<h3>{escape(table.caption)}</h3>" if table.caption else "")
+        (f"<h3>{html_text(table.caption)}</h3>" if table.caption else "")
         + _table(
             table,
             f'class="lesson" data-lesson="{key}"',
@@ -174,13 +187,14 @@ def lesson_section(lesson: Lesson) -> str:
     )
     figures = "".join(figure(fig, "lesson", f'data-lesson="{key}"') for fig in lesson.figures)
     samples = "".join(
-        f'<h3>{escape(label)}</h3><pre class="sample">{escape(text)}</pre>'
+        f'<h3>{html_text(label)}</h3><pre class="sample">{html_text(text)}</pre>'
         for label, text in lesson.samples
     )
-    reading = "".join(f'<p class="reading">{escape(line)}</p>' for line in lesson.reading if line)
+    lines = [line for line in lesson.reading if line]
+    reading = "".join(f'<p class="reading">{html_text(line)}</p>' for line in lines)
     return f"""
 <section class="lesson" id="lesson-{key}" data-lesson="{key}">
-<h2>{escape(lesson.title)}</h2>
+<h2>{html_text(lesson.title)}</h2>
 {reading}{tables}<div class="plots">{figures}</div>{samples}
 </section>"""
 
@@ -188,28 +202,29 @@ def lesson_section(lesson: Lesson) -> str:
 def render_html(page: Page) -> str:
     sections = "".join(dataset_section(section, page.runs_dir) for section in page.datasets)
     sections += "".join(lesson_section(lesson) for lesson in page.lessons)
-    note = escape(page.reference)
+    note = html_text(page.reference)
     reference = f'<p class="note" id="reference">{note}</p>' if page.reference else ""
     return f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+{MARK}
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(page.title)}</title>
+<title>{html_text(page.title)}</title>
 <style>{CSS}</style>
 </head>
 <body>
 <main>
 <header>
-<h1>{escape(page.title)}</h1>
-<p class="meta">Runs from <code>{escape(page.runs_dir)}</code>: {escape(page.tally)}.
-Generated {escape(page.generated)}.</p>
+<h1>{html_text(page.title)}</h1>
+<p class="meta">Runs from <code>{html_text(page.runs_dir)}</code>: {html_text(page.tally)}.
+Generated {html_text(page.generated)}.</p>
 </header>
 <section id="summary">
 <h2>Summary</h2>
 {summary_table(page.summary)}
-<p class="note">{escape(page.note)}</p>
+<p class="note">{html_text(page.note)}</p>
 {reference}
 </section>
 {sections}

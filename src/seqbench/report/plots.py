@@ -22,6 +22,7 @@ from seqbench.report.results import (
     ModelResult,
     metric_words,
 )
+from seqbench.report.safe import identifier, visible
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies
 MODEL_COLOURS = dict(zip(MODELS, ("#E69F00", "#0072B2", "#009E73", "#CC79A7"), strict=True))
@@ -30,6 +31,7 @@ BASELINE_STYLE = {"color": "#555555", "linestyle": "--", "linewidth": 1.3}
 STYLE = {
     "svg.fonttype": "none",  # real <text>, not glyph paths: smaller, selectable
     "svg.hashsalt": "seqbench",  # stable ids, so the same runs give the same file
+    "text.parse_math": False,  # a "$" in a run's name is a dollar sign, not TeX to parse
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica"],
     "font.size": 10,
@@ -48,27 +50,29 @@ def colour(model: str, models: list[str]) -> str:
     return SPARE_COLOURS[others.index(model) % len(SPARE_COLOURS)] if model in others else "#000"
 
 
-def to_svg(fig: Figure, prefix: str) -> str:
+def to_svg(fig: Figure, name: str) -> str:
     """The figure as an <svg> element for inlining in HTML.
 
-    Drops the XML prologue, DOCTYPE and RDF metadata (their namespace URLs look like
-    network references and HTML does not need them), and prefixes every id so several
-    figures on one page cannot collide.
+    Drops the XML prologue, DOCTYPE, RDF metadata (their namespace URLs look like network
+    references and HTML does not need them), comments (they repeat every label) and the
+    <style> element (the page's CSS carries its one rule; the page's CSP admits no other),
+    and prefixes every id with a safe identifier made from ``name`` (a dataset or model name
+    from the runs: never written raw into markup), so several figures on one page cannot
+    collide. Invisible direction controls in labels are written out (report/safe.py).
     """
+    prefix = identifier(name)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None})
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
+    svg = re.sub(r"<!--.*?-->\s*", "", svg, flags=re.S)
+    svg = re.sub(r"<style[^>]*>.*?</style>\s*", "", svg, flags=re.S)
     svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
     svg = re.sub(r'xlink:href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
-    return svg.strip()
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-zA-Z0-9_-]+", "-", text).strip("-") or "x"
+    return visible(svg.strip())
 
 
 def _mean_curve(model: ModelResult, column: str) -> tuple[list[float], list[float], list[float]]:
@@ -142,7 +146,7 @@ def curves_svg(result: DatasetResult) -> str:
                 ncol=min(len(handles), 5),
                 frameon=False,
             )
-        svg = to_svg(fig, f"curves-{_slug(result.data)}")
+        svg = to_svg(fig, f"curves-{result.data}")
     return svg
 
 
@@ -189,5 +193,5 @@ def bars_svg(result: DatasetResult) -> str:
         ax.set_title(
             f"{result.data}: test {metric_words(result.monitor, result.kind)}", fontsize=10
         )
-        svg = to_svg(fig, f"bars-{_slug(result.data)}")
+        svg = to_svg(fig, f"bars-{result.data}")
     return svg
