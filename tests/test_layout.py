@@ -33,6 +33,7 @@ LAYERS = {
     "train": 4,
     "precheck": 4,
     "builder": 4,
+    "quiet": 4,
     "sweep": 4,
     "slurm": 4,
     "params": 4,
