@@ -40,6 +40,7 @@ LAYERS = {
     "sweep_check": 4,
     "search_space": 4,
     "builder": 4,
+    "quiet": 4,
     "sweep": 4,
     "slurm": 4,
     "params": 4,

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import SMOKE
 from slurm_cluster import Cluster, cluster_processes, missing_programs
 
 pytestmark = [
@@ -78,6 +79,22 @@ def test_a_sweep_runs_through_slurm_with_requests_that_follow_the_trainer(
     cluster.stop()
     assert cluster_processes(cluster.root) == []
     assert subprocess.run(["sinfo"], env=cluster.env, capture_output=True).returncode != 0
+
+
+def test_a_memory_request_per_node_replaces_the_default_per_cpu(cluster, tmp_path, raw_dir):
+    """hydra.launcher.mem_gb=2, the knob submitit users know first: sbatch refused it beside
+    the default --mem-per-cpu ("mutually exclusive"); it now replaces that default."""
+    tiny = ("data=adding", "model=rnn", *SMOKE[:5], "hydra.launcher.mem_gb=2")
+    result = subprocess.run(
+        sweep(cluster, tmp_path, raw_dir, *tiny),
+        env=cluster.env | ONE_THREAD, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    (script,) = (tmp_path / "sweep" / ".submitit").glob("*/*_submission.sh")
+    text = script.read_text()
+    assert "#SBATCH --mem=2GB" in text and "--mem-per" not in text
+    out = metrics(tmp_path / "sweep" / "0")
+    assert out["status"] == "finished" and out["steps"] == 4
 
 
 PREEMPTED = (

@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seqbench import resources
 from seqbench.config_keys import DROPPED
+from seqbench.quiet import quiet_lightning, quiet_wandb
 from seqbench.wandb_login import (
     ANSWER_SECONDS,
     SERVER_MODES,
@@ -48,6 +49,7 @@ def build_loggers(cfg: DictConfig) -> list:
         if name == "wandb":
             node = OmegaConf.merge(node, {"mode": wandb_mode()} if node.mode == "auto" else {})
         loggers.append(instantiate(node))
+        quiet_wandb(loggers[-1])
     return loggers
 
 
@@ -86,6 +88,7 @@ def build(cfg: DictConfig, run_dir: Path, resume: str | None = None):
         callbacks.append(instantiate(node))
     recorder = RunRecorder(run_dir)
     loggers = build_loggers(cfg)
+    quiet_lightning(resuming=bool(resume))  # lines not about this run: see seqbench.quiet
     trainer: L.Trainer = instantiate(
         cfg.trainer,
         callbacks=[*callbacks, recorder],

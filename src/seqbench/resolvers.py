@@ -34,6 +34,12 @@ def slurm_gpus(accelerator: str, devices: object) -> int | None:
     return None if accelerator == "cpu" else device_count(devices)
 
 
+def if_none(default: object, *others: object) -> object:
+    """``default`` unless one of ``others`` is set: a setting that another one replaces
+    (SLURM's default memory per CPU, when mem_gb or mem_per_gpu is given)."""
+    return default if all(other is None for other in others) else None
+
+
 # `${lower:${task.clip_gradients}}` writes a flag as DVC writes it in a path (true, not True),
 # so a run directory named by Hydra is the one a dvc.yaml matrix stage expects
 OmegaConf.register_new_resolver("lower", lambda value: str(value).lower(), replace=True)
@@ -42,3 +48,4 @@ OmegaConf.register_new_resolver("output_dir_or", output_dir_or, replace=True)
 # conf/hydra/launcher/slurm.yaml: tasks and GPUs follow the trainer
 OmegaConf.register_new_resolver("slurm_gpus", slurm_gpus, replace=True)
 OmegaConf.register_new_resolver("device_count", device_count, replace=True)
+OmegaConf.register_new_resolver("if_none", if_none, replace=True)

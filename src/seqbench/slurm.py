@@ -24,18 +24,28 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from seqbench import rundir
+from seqbench.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 SIGTERM_EXIT = 143  # 128 + SIGTERM: how seqbench ends a run stopped by SIGTERM
 NOT_RESOURCES = ("_target_", "submitit_folder", "max_num_timeout")
 RESUME_KEYS = ("ckpt_path", "overwrite")
+MEMORY = ("mem_gb", "mem_per_cpu", "mem_per_gpu")  # sbatch: --mem, --mem-per-cpu, --mem-per-gpu
 
 
 def job_request(job_cfg: DictConfig) -> dict:
     """What one job asks SLURM for: the launcher settings resolved in the job's config."""
     launcher = OmegaConf.to_container(job_cfg.hydra.launcher, resolve=True)
     assert isinstance(launcher, dict)
+    memory = [
+        f"hydra.launcher.{key}={launcher[key]}" for key in MEMORY if launcher.get(key) is not None
+    ]
+    if len(memory) > 1:  # one replaces the default, but two given are a contradiction
+        raise ConfigError(
+            f"{' and '.join(memory)}: sbatch takes one memory request (per node, per CPU or "
+            "per GPU); give one of them"
+        )
     return {key: value for key, value in launcher.items() if key not in NOT_RESOURCES}
 
 

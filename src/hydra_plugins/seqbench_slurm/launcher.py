@@ -1,6 +1,7 @@
 """`hydra/launcher=slurm`: hydra-submitit-launcher's SLURM launcher with per-job requests
 and requeue after SIGTERM; the why is in seqbench.slurm."""
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from hydra_plugins.hydra_submitit_launcher.submitit_launcher import (
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seqbench import slurm
+from seqbench.errors import SeqbenchError
 
 
 class SlurmLauncher(SubmititSlurmLauncher):
@@ -24,14 +26,18 @@ class SlurmLauncher(SubmititSlurmLauncher):
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> list:
         """One job array per distinct request, all submitted before any is waited for."""
         assert self.config is not None and self.hydra_context is not None
-        Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
         groups: dict[str, tuple[dict, list[int]]] = {}
         for index, overrides in enumerate(job_overrides):
             job_cfg = self.hydra_context.config_loader.load_sweep_config(
                 self.config, list(overrides)
             )
-            request = slurm.job_request(job_cfg)
+            try:
+                request = slurm.job_request(job_cfg)
+            except SeqbenchError as error:  # before anything is submitted: one line
+                print(f"error: {error}", file=sys.stderr)
+                sys.exit(2)
             groups.setdefault(repr(sorted(request.items())), (request, []))[1].append(index)
+        Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
         jobs: dict[int, Any] = {}
         for request, indices in groups.values():
             numbers = [initial_job_idx + i for i in indices]
