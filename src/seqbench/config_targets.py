@@ -43,7 +43,11 @@ CALLBACKS = (
     "seqbench.callbacks.progress.ProgressBar",
     "seqbench.callbacks.gradient_flow.GradientFlowMonitor",
 )
-LOGGERS = ("lightning.pytorch.loggers.CSVLogger", "lightning.pytorch.loggers.WandbLogger")
+LOGGERS = (
+    "lightning.pytorch.loggers.CSVLogger",
+    "seqbench.callbacks.csv_log.CSVLogger",  # continues its metrics.csv on a resume
+    "lightning.pytorch.loggers.WandbLogger",
+)
 ALLOWED: dict[str, tuple[str, ...]] = {  # a node's path (callbacks.*: any callback) -> classes
     "model": MODELS,
     "task": tuple(TASK_KINDS),
@@ -53,6 +57,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {  # a node's path (callbacks.*: any callb
     "trainer": ("lightning.pytorch.Trainer",),
     "callbacks.*": CALLBACKS,
     "logger.*": LOGGERS,
+    "logger.wandb.settings": ("wandb.Settings",),  # W&B's console settings (quiet)
 }
 PARTIAL = ("model", "optimizer", "scheduler")  # completed by the task: input size, parameters
 READ_BY_FETCH = "data.source"

@@ -116,3 +116,13 @@ def check_folder(run: str | Path, raw_dirs: list[Path], root: str | Path = ".") 
                 f"{where} is inside the dataset snapshot {folder}; choose a folder outside"
             )
     check_place(run, where, sorted({Path.cwd().resolve(), Path(root).resolve()}))
+
+
+def storage_problem(error: BaseException, run_dir: Path) -> storage.StorageError | None:
+    """A full disk or a folder it may not write, as one line saying how to go on."""
+    try:
+        resumable = rundir.checkpoint(run_dir, rundir.LAST).is_file()
+    except OSError:  # a folder it may not even look into
+        resumable = False
+    then = "resume with ckpt_path=last" if resumable else "run the same command again"
+    return storage.explain(error, run_dir, then)

@@ -26,8 +26,6 @@ from seqbench.errors import Interrupted, SeqbenchError
 from seqbench.precheck import passed, precheck
 from seqbench.record import record_config
 from seqbench.redaction import protect, scrub, scrub_all, scrubbed_argv
-from seqbench.storage import StorageError
-from seqbench.storage import explain as explain_storage
 
 
 def is_child_rank() -> bool:
@@ -191,16 +189,6 @@ def train(cfg: DictConfig) -> float:
         finish(run, environment)
 
 
-def storage_problem(error: BaseException, run_dir: Path) -> StorageError | None:
-    """A full disk or a folder it may not write, as one line saying how to go on."""
-    try:
-        resumable = rundir.checkpoint(run_dir, rundir.LAST).is_file()
-    except OSError:  # a folder it may not even look into
-        resumable = False
-    then = "resume with ckpt_path=last" if resumable else "run the same command again"
-    return explain_storage(error, run_dir, then)
-
-
 @hydra.main(config_path=str(config.CONF_DIR), config_name="train", version_base="1.3")
 def hydra_main(cfg: DictConfig) -> float | None:
     """The job Hydra runs; a failed job of a sweep returns None (Optuna: a failed trial)."""
@@ -225,7 +213,7 @@ def hydra_main(cfg: DictConfig) -> float | None:
         say(stop)
         sys.exit(stop.code)
     except Exception as error:  # a failed run: metrics.json already records why
-        disk = storage_problem(error, Path(cfg.paths.run_dir))
+        disk = run_location.storage_problem(error, Path(cfg.paths.run_dir))
         say(disk or f"run failed: {config.one_line(error)}")
         if keep_going:
             return None
@@ -253,6 +241,9 @@ def main() -> None:
     except SeqbenchError as error:
         say(error)
         sys.exit(2)
+    except KeyboardInterrupt:  # while the checks import torch: nothing was written yet
+        say("interrupted before the run started; nothing was written")
+        sys.exit(130)
     hydra_flags.hand_to_hydra(args, hydra_main)
 
 
