@@ -188,11 +188,11 @@ def test_fd4_a_report_onto_a_full_disk_is_exit_1_and_keeps_the_previous_report(p
     work = tmp_path / "project"
     shutil.copytree(project, work)
     with tmpfs(work / "disk", "3m") as disk:
-        first = seqbench(work, "report", "runs", "--out", str(disk / "rep"))
+        first = seqbench(work, "report", "outputs", "--out", str(disk / "rep"))
         assert first.returncode == 0, first.stderr[-3000:]
         before = digest(disk / "rep")
         fill(disk)
-        result = seqbench(work, "report", "runs", "--out", str(disk / "rep"))
+        result = seqbench(work, "report", "outputs", "--out", str(disk / "rep"))
         assert result.returncode == 1, result.stderr[-3000:]
         [line] = error_lines(result.stderr)
         assert f"the disk holding {disk / 'rep'} is full" in line and "free space" in line

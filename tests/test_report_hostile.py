@@ -62,9 +62,10 @@ def _provenance(raw_dir: Path, data: str, values: dict[str, str]) -> None:
     (folder / "part.txt").write_text("rows\n")
     files = snapshot.file_hashes(folder)
     record = {"name": data, "kind": "sensor", "rows": {values["markdown"]: 1}, "files": files}
-    record |= {"content_hash": snapshot.content_hash(files), "licence": values["script"]}
+    record |= {"licence": values["script"]}
     record |= {"source": {"type": values["refresh"], "repo": values["handler"]}}
     record |= {"split_rule": values["cdata"] + values["markdown"]}
+    record["content_hash"] = snapshot.content_hash(record)  # the facts and the files
     (folder / "provenance.json").write_text(json.dumps(record))
 
 
@@ -294,7 +295,7 @@ def test_r_foreign_a_file_the_report_did_not_write_is_refused(project, tmp_path,
         (work / "rr-out" / name).write_text("my own notes\n")
 
     check(
-        Case(f"R-foreign-{name}", ("report", "runs", "--out", "rr-out"), name, prepare=users_file),
+        Case(f"R-foreign-{name}", ("report", "outputs", "--out", "rr-out"), name, prepare=users_file),
         project,
         tmp_path,
     )
@@ -306,12 +307,12 @@ def test_r_foreign_a_symlink_or_folder_of_the_report_s_name_is_refused(project, 
         (work / "rr-out" / "comparison.md").symlink_to(work / "params.yaml")
 
     case = Case(
-        "R-foreign-symlink", ("report", "runs", "--out", "rr-out"), "comparison.md", prepare=linked
+        "R-foreign-symlink", ("report", "outputs", "--out", "rr-out"), "comparison.md", prepare=linked
     )
     check(case, project, tmp_path / "a")
     folder = Case(
         "R-foreign-folder",
-        ("report", "runs", "--out", "rr-out"),
+        ("report", "outputs", "--out", "rr-out"),
         "comparison.html",
         prepare=lambda w: (w / "rr-out" / "comparison.html").mkdir(parents=True),
     )
@@ -323,13 +324,13 @@ def test_r_foreign_rerunning_over_its_own_report_works(project, tmp_path):
     report written before reports were marked is recognised too."""
     work = tmp_path / "project"
     shutil.copytree(project, work)
-    first = seqbench(work, "report", "runs", "--out", "reports")
+    first = seqbench(work, "report", "outputs", "--out", "reports")
     assert first.returncode == 0, first.stderr[-2000:]
     (work / "reports" / "notes.txt").write_text("mine\n")
     md = work / "reports" / "comparison.md"
     earlier = md.read_text().split("\n", 1)[1]  # as reports wrote it before the mark
     md.write_text(earlier)
-    again = seqbench(work, "report", "runs", "--out", "reports")
+    again = seqbench(work, "report", "outputs", "--out", "reports")
     assert again.returncode == 0, again.stderr[-2000:]
     assert md.read_text().startswith(output.MARKDOWN_MARK)
     assert (work / "reports" / "notes.txt").read_text() == "mine\n"
@@ -344,10 +345,10 @@ def test_r_foreign_rerunning_over_its_own_report_works(project, tmp_path):
 OUT_CASES = [
     Case(
         "report-out-is-the-runs-file",
-        ("report", "runs", "--out", "runs/copy/gru/0/metrics.json"),
+        ("report", "outputs", "--out", "outputs/copy/gru/0/metrics.json"),
         "is a file",
     ),
-    Case("report-out-below-a-file", ("report", "runs", "--out", "params.yaml/r"), "params.yaml"),
+    Case("report-out-below-a-file", ("report", "outputs", "--out", "params.yaml/r"), "params.yaml"),
 ]
 
 
@@ -356,7 +357,7 @@ def test_out_that_cannot_hold_a_report_is_refused(case, project, tmp_path):
     check(case, project, tmp_path)
 
 
-@pytest.mark.parametrize("out", ["runs", "runs/copy/gru/0", "runs/report"])
+@pytest.mark.parametrize("out", ["outputs", "outputs/copy/gru/0", "outputs/report"])
 def test_out_in_the_runs_folder_adds_only_the_report(project, tmp_path, out):
     """Writing the report into the folder it reads is allowed: it adds its three files,
     changes none, and a second report over the same folder reads the same runs."""
@@ -364,7 +365,7 @@ def test_out_in_the_runs_folder_adds_only_the_report(project, tmp_path, out):
     shutil.copytree(project, work)
     before = digest(work)
     for _ in range(2):
-        result = seqbench(work, "report", "runs", "--out", out)
+        result = seqbench(work, "report", "outputs", "--out", out)
         assert result.returncode == 0, result.stderr[-2000:]
         assert "1 runs (1 finished)" in result.stdout
     after = digest(work)
