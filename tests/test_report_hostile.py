@@ -295,7 +295,9 @@ def test_r_foreign_a_file_the_report_did_not_write_is_refused(project, tmp_path,
         (work / "rr-out" / name).write_text("my own notes\n")
 
     check(
-        Case(f"R-foreign-{name}", ("report", "outputs", "--out", "rr-out"), name, prepare=users_file),
+        Case(
+            f"R-foreign-{name}", ("report", "outputs", "--out", "rr-out"), name, prepare=users_file
+        ),
         project,
         tmp_path,
     )
@@ -307,7 +309,10 @@ def test_r_foreign_a_symlink_or_folder_of_the_report_s_name_is_refused(project, 
         (work / "rr-out" / "comparison.md").symlink_to(work / "params.yaml")
 
     case = Case(
-        "R-foreign-symlink", ("report", "outputs", "--out", "rr-out"), "comparison.md", prepare=linked
+        "R-foreign-symlink",
+        ("report", "outputs", "--out", "rr-out"),
+        "comparison.md",
+        prepare=linked,
     )
     check(case, project, tmp_path / "a")
     folder = Case(
