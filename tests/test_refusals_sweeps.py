@@ -103,7 +103,7 @@ GRIDS = [
             "data=copy",
             "model=gru,rnn",
             "budget=smoke",
-            "paths.run_dir=runs/${data.name}/${model.name}/${seed}",
+            "paths.run_dir=outputs/${data.name}/${model.name}/${seed}",
         ),
         f"sweep job 0 of 2 (model=gru): {FINISHED} already holds a run",
     ),
