@@ -282,7 +282,7 @@ def test_x02_fetching_an_unpinned_dataset_leaves_data_dvc_and_dvc_status_clean(r
     trained = run_cli("seqbench.train", "data=adding", "data.name=adding-T50", "model=gru",
                       *SMOKE, env=env, cwd=project, timeout=600)  # fmt: skip
     assert trained.returncode == 0, trained.stderr[-3000:]
-    metrics = json.loads((project / "runs/adding-T50/gru/0/metrics.json").read_text())
+    metrics = json.loads((project / "outputs/adding-T50/gru/0/metrics.json").read_text())
     extra = json.loads((project / "data/extra/adding-T50/provenance.json").read_text())
     assert metrics["status"] == "finished"
     assert metrics["data_content_hash"] == extra["content_hash"]

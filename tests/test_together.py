@@ -36,7 +36,7 @@ def together(root: Path, raw_dir: Path, *overrides: str) -> list[str]:
 
 
 def run_dir(root: Path, seed: int) -> Path:
-    return root / "runs" / "adding" / "gru" / str(seed)
+    return root / "outputs" / "adding" / "gru" / str(seed)
 
 
 def results(root: Path, seed: int) -> dict:

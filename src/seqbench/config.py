@@ -112,6 +112,7 @@ def validate(cfg: DictConfig, overrides: list[str] | None = None) -> None:
                 f"{key}={name!r} is not a plain name (letters, digits, _ . -): it names the "
                 "run's folder and the dataset's"
             )
+    config_keys.refuse_wandb_key(cfg)  # before the classes: a key is named as a key
     config_targets.check_targets(cfg)  # first: nothing below may import a config's class
     checks.top_level(cfg)
     config_trainer.budget(cfg)  # before the groups: the scheduler and data read the budget
