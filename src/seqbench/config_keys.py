@@ -129,7 +129,6 @@ def refuse_wandb_key(cfg: DictConfig) -> None:
 def check_added(cfg: DictConfig, overrides: list[str] | None = None) -> None:
     """Refuse an added constructor argument the constructor does not take; warn about an
     added key nothing reads."""
-    refuse_wandb_key(cfg)
     added = added_keys(command_line() if overrides is None else overrides)
     for key in added:
         found = owner(cfg, key)
