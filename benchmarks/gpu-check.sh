@@ -9,13 +9,13 @@ source .gpu/env.sh
 out=${OUT:-/tmp/gpu-check}; mkdir -p "$out"
 # gpu-prepare leaves out snapshots over 12 MB; the synthetic ones rebuild there in seconds
 for name in shakespeare watch adding copy; do
-  [ -d ".gpu/data/$name" ] || python3 -m seqbench.cli fetch "$name" --raw-dir .gpu/data
+  [ -d ".gpu/data/$name" ] || python3 -m seqbench.cli.main fetch "$name" --raw-dir .gpu/data
 done
 # only this file: the other test modules import packages the GPU machine lacks (dvc, wandb)
-timeout 300 python3 -m pytest -m gpu -q -x -p no:cacheprovider tests/test_gpu.py 2>&1 \
+timeout 300 python3 -m pytest -m gpu -q -x -p no:cacheprovider tests/gpu/test_gpu.py 2>&1 \
   | tail -40 | tee "$out/pytest-gpu.txt"
 timeout 180 python3 benchmarks/throughput.py --device cuda 2>&1 | tee "$out/throughput.txt"
 timeout 100 python3 benchmarks/throughput.py --device cuda --presets lstm,nanogpt --compile \
   2>&1 | tee "$out/throughput-compile.txt"
-timeout 120 python3 -m seqbench.cli cost-bench --device cuda --out "$out/cost-cuda.json" 2>&1 \
+timeout 120 python3 -m seqbench.cli.main cost-bench --device cuda --out "$out/cost-cuda.json" 2>&1 \
   | tee "$out/cost-cuda.txt"

@@ -12,7 +12,7 @@ config override (``+callbacks.overhead_probe``), records ``train/loss`` and a ti
 every ``on_train_batch_end``.
 
 Plain side: seeded as train() seeds, the same DataModule and task are built with
-``seqbench.builder.build``; the task's input layer, backbone and head go into a bare
+``seqbench.train.build.build``; the task's input layer, backbone and head go into a bare
 ``nn.Module`` (initial weights are checked equal to the Lightning side's) trained with the
 configured AdamW, scheduler and gradient clipping, the same truncated-BPTT chunking, on the
 same batches (the sampler's epoch set as Lightning sets it). No Trainer, hooks or self.log.
@@ -52,9 +52,9 @@ from omegaconf import DictConfig
 from torch import Tensor, nn
 
 from seqbench import config
-from seqbench.builder import build
 from seqbench.models import detach_state
 from seqbench.train import train
+from seqbench.train.build import build
 
 DECIMALS = 5
 TARGET = 1.05

@@ -38,8 +38,8 @@ from omegaconf import DictConfig
 from overhead import RAW_DIR, PlainModel, quiet
 
 from seqbench import config
-from seqbench.builder import build
 from seqbench.train import train
+from seqbench.train.build import build
 
 PRESETS = {
     "lstm": ["model=lstm"],

@@ -27,3 +27,11 @@ class Interrupted(Exception):
             "with ckpt_path=last"
         )
         self.code = {"SIGINT": 130, "SIGTERM": 143}[signal_name]
+
+
+def one_line(error: BaseException) -> str:
+    """An exception's message squeezed to one line (Hydra's are several)."""
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return text.replace(
+        "Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.", ""
+    ).strip()

@@ -2,7 +2,7 @@
 except when no trial of the study finished (every trial failed). The plugin then asks the
 empty study for its best trial and ends in a traceback (``Record does not exist``); here the
 search ends normally, so the sweep summary is still written, and ``seqbench-train`` ends with
-one line saying where the failures are recorded (see ``seqbench.sweep.no_trial_finished``)."""
+one line saying where the failures are recorded (see ``seqbench.train.sweep.no_trial_finished``)."""
 
 from typing import Any
 
@@ -20,7 +20,7 @@ class SearchSweeper(OptunaSweeper):
         except ValueError as error:
             if EMPTY_STUDY not in str(error):
                 raise
-            from seqbench.sweep import no_trial_finished
+            from seqbench.train.sweep import no_trial_finished
 
             no_trial_finished(str(self.sweeper.config.hydra.sweep.dir))
             return None

@@ -1,5 +1,5 @@
 """`hydra/launcher=slurm`: hydra-submitit-launcher's SLURM launcher with per-job requests
-and requeue after SIGTERM; the why is in seqbench.slurm."""
+and requeue after SIGTERM; the why is in seqbench.launch.slurm."""
 
 import sys
 from collections.abc import Sequence
@@ -14,8 +14,8 @@ from hydra_plugins.hydra_submitit_launcher.submitit_launcher import (
 )
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from seqbench import slurm
 from seqbench.errors import SeqbenchError
+from seqbench.launch import slurm
 
 
 class SlurmLauncher(SubmititSlurmLauncher):

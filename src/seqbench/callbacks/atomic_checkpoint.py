@@ -3,7 +3,8 @@
 
 Lightning's own writer goes through an fsspec transaction that can still leave a short file
 on a local disk. This plugin serialises the checkpoint in memory (tensors on any device:
-``torch.save`` writes CPU bytes), then hands the bytes to :func:`seqbench.atomic.write_bytes`.
+``torch.save`` writes CPU bytes), then hands the bytes to
+:func:`seqbench.safety.atomic.write_bytes`.
 The Trainer gives it to every strategy; under DDP only global rank 0 saves.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from seqbench import atomic
+from seqbench.safety import atomic
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):

@@ -11,7 +11,8 @@ from pathlib import Path
 import lightning as L
 import torch
 
-from seqbench import atomic, rundir
+from seqbench import rundir
+from seqbench.safety import atomic
 
 
 class RunRecorder(L.Callback):

@@ -11,10 +11,10 @@ import datasets
 import yaml
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from seqbench import atomic
 from seqbench.data import pins, registry, snapshot
 from seqbench.data.sources import globbing
 from seqbench.errors import DataError
+from seqbench.safety import atomic
 
 PIN_FILE = pins.PIN_FILE
 

@@ -126,7 +126,7 @@ def _spec(name: str, data) -> DatasetSpec:
     """The checked spec of one composed data node: an allowlisted builder and its arguments."""
     from omegaconf import OmegaConf
 
-    from seqbench.config import one_line
+    from seqbench.errors import one_line
 
     where = f"data config {name!r}"
     if data.get("name") != name:

@@ -14,11 +14,11 @@ from pathlib import Path
 import pyarrow.compute as pc
 from datasets import DatasetDict, load_from_disk
 
-from seqbench import atomic, storage
 from seqbench.data import hashing, pins, stamps, tokens
 from seqbench.data.hashing import content_hash, file_md5
 from seqbench.data.sources import Built
 from seqbench.errors import DataError
+from seqbench.safety import atomic, storage
 
 __all__ = ["content_hash", "file_md5"]
 PROVENANCE = "provenance.json"

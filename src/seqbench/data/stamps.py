@@ -26,7 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from seqbench import atomic
+from seqbench.safety import atomic
 
 RACY_S = 2.0
 

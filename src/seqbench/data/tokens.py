@@ -18,9 +18,9 @@ import numpy as np
 import pyarrow.compute as pc
 from datasets import Dataset, DatasetDict
 
-from seqbench import atomic
 from seqbench.data import vocab as vocabulary
 from seqbench.errors import DataError
+from seqbench.safety import atomic
 
 IDS = "ids"
 META = f"{IDS}/meta.json"

@@ -10,8 +10,8 @@ written, so a full disk leaves the previous report whole, not half old and half 
 import os
 from pathlib import Path
 
-from seqbench import atomic, storage
 from seqbench.errors import SeqbenchError
+from seqbench.safety import atomic, storage
 
 GENERATOR = "seqbench report"
 HTML_MARK = f'<meta name="generator" content="{GENERATOR}">'

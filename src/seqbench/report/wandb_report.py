@@ -13,11 +13,10 @@ import socket
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
-from seqbench.config import one_line
-from seqbench.errors import SeqbenchError
+from seqbench.config.wandb_login import base_url, logged_in
+from seqbench.errors import SeqbenchError, one_line
 from seqbench.report.page import MODELS_COMPARED, TITLE
 from seqbench.report.results import METRIC_WORDS, STEP_AXIS, TIME_AXIS
-from seqbench.wandb_login import base_url, logged_in
 
 # seqbench-train logs the composed config under the W&B config key "config"
 MODEL_KEY = "config.config.model.name"

@@ -1,0 +1,1 @@
+"""seqbench.cli.main."""

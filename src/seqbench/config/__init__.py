@@ -1,0 +1,21 @@
+"""The config: where it lives, composing it once, checking it, showing it.
+
+Callers use ``from seqbench import config`` and the names below; the modules beside this one
+hold one concern each (paths, value checks, keys, the _target_ allowlist, the memory estimate).
+"""
+
+from seqbench.config.paths import CONF_DIR, NAME, group_options, searchpath_dirs
+from seqbench.config.show import tree
+from seqbench.config.validate import check_group_overrides, validate
+from seqbench.errors import one_line
+
+__all__ = [
+    "CONF_DIR",
+    "NAME",
+    "check_group_overrides",
+    "group_options",
+    "one_line",
+    "searchpath_dirs",
+    "tree",
+    "validate",
+]

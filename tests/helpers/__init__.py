@@ -1,0 +1,1 @@
+"""Helpers the test folders share: import them as `from helpers.<module> import ...`."""
