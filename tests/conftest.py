@@ -22,7 +22,7 @@ def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def project(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path:
     """A template project (data/raw, data.dvc, params.yaml, one finished run) that the
-    refusal suites copy for each case; see tests/refusals.py."""
+    refusal suites copy for each case; see tests/helpers/refusals.py."""
     from helpers.refusals import make_template
 
     return make_template(tmp_path_factory.mktemp("template") / "project", raw_dir)

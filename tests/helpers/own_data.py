@@ -1,5 +1,6 @@
 """Helpers for a user's own data in tests: a data config file in a config folder, long-format
-sensor recordings as CSV or Parquet (tests/test_own_data.py, tests/test_refusals_data.py)."""
+sensor recordings as CSV or Parquet (tests/system/test_own_data.py,
+tests/refusals/test_refusals_data.py)."""
 
 import io
 from pathlib import Path

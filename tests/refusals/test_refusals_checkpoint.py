@@ -1,6 +1,6 @@
 """Refusals around checkpoints and generation: resuming another model or dataset, forged
 checkpoints that would make a loader run long, and generation flags past their limits (see
-tests/refusals.py for what every case asserts). Forged files are made from the template
+tests/helpers/refusals.py for what every case asserts). Forged files are made from the template
 project's finished run (``FINISHED``), so their weights are real."""
 
 import shutil

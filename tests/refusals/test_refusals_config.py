@@ -1,6 +1,6 @@
 """Refusals of a mistaken config, params.yaml or checkpoint: every config group's values,
 keys added with `+`, memory a run cannot have, and checkpoints that are not this run's (see
-tests/refusals.py for what every case asserts).
+tests/helpers/refusals.py for what every case asserts).
 
 Training refusals write nothing (they come before Hydra starts the job), except those only
 the loaded data or the built task can tell (``writes=True``): a new run's folder then holds

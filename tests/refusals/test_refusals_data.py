@@ -1,6 +1,6 @@
 """Refusals around data and files: a damaged or tampered snapshot, a damaged data.dvc, an
 empty split, a file where a folder must be, a folder this user may not read or write (see
-tests/refusals.py for what every case asserts: the exit code, one error line, no traceback,
+tests/helpers/refusals.py for what every case asserts: the exit code, one error line, no traceback,
 and no file that existed changed; ``writes=True``: a claimed run folder may record why)."""
 
 import json
@@ -831,7 +831,7 @@ def test_the_pin_binds_the_folder_data_dvc_names(project, tmp_path):
 def test_d12_stamps_catch_times_set_back_and_rehash_catches_a_forged_stamp(
     project, tmp_path, monkeypatch
 ):
-    """What the remembered md5s promise (README *Data*): a file changed and its mtime set
+    """What the remembered md5s promise (docs/data.md): a file changed and its mtime set
     back is hashed again and refused (its ctime moved); a stamp rewritten by someone who can
     write the user's cache is trusted, as documented, and `describe --rehash` catches it."""
     import time
@@ -859,6 +859,6 @@ def test_d12_stamps_catch_times_set_back_and_rehash_catches_a_forged_stamp(
     forged = json.loads(stamp_file.read_text())
     forged[arrow.relative_to(folder).as_posix()][0] = stamps._key(arrow)  # new stat, old md5
     stamp_file.write_text(json.dumps(forged))
-    assert seqbench(work, "describe", env=env).returncode == 0  # not promised: see README
+    assert seqbench(work, "describe", env=env).returncode == 0  # not promised: see docs/data.md
     rehashed = seqbench(work, "describe", "--rehash", env=env)
     assert rehashed.returncode == 2 and "modified since it was built" in rehashed.stderr

@@ -1,5 +1,5 @@
 """Refusals around a run: its folder, its overrides and its checkpoint (see
-tests/refusals.py for what every case asserts: the exit code, one error line, no traceback,
+tests/helpers/refusals.py for what every case asserts: the exit code, one error line, no traceback,
 and no file that existed changed; ``writes=False``: no file added either)."""
 
 import json

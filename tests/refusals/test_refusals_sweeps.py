@@ -1,6 +1,6 @@
 """Refusals of a sweep (-m grids, Optuna searches) and of Hydra's flags: every job of a sweep
 is checked as a single run is, before Hydra writes the sweep's folder, and no flag skips the
-checks (see tests/refusals.py for what every case asserts: exit 2, one error line, nothing
+checks (see tests/helpers/refusals.py for what every case asserts: exit 2, one error line, nothing
 written or changed).
 
 Also here: what ``--cfg``, ``--info`` and ``--help`` print keeps a secret given on the command

@@ -3,7 +3,7 @@ would reject late (a traceback, exit 1, a run folder written) or never: non-fini
 every Trainer argument, budgets that never validate, a task that does not fit its data,
 classes a config names (``_target_``), Hydra's chdir and the W&B mode. Rows are named after
 the findings of /work/shared/findings/hostile-inputs-2026-12-03.md where one exists; every
-row asserts what tests/refusals.py asserts: one `error:` line, exit 2, nothing written.
+row asserts what tests/helpers/refusals.py asserts: one `error:` line, exit 2, nothing written.
 """
 
 import re

@@ -3,7 +3,7 @@ curves.csv columns, .hydra/config.yaml, run folder names, provenance.json, the l
 stored reference) is crafted to break out of the HTML, the SVG, the Markdown tables and code
 spans. Nothing may become markup; the Markdown is parsed with a real CommonMark parser.
 
-The runs are written by hand (no training: about a second). tests/test_report_browser.py
+The runs are written by hand (no training: about a second). tests/system/test_report_browser.py
 renders the same report in Chromium and checks that nothing in it runs. Findings R-html,
 R-missing and R-foreign of the hostile-input round are rows here.
 """

@@ -1,6 +1,6 @@
 """SLURM's memory request: one of mem_gb, mem_per_cpu, mem_per_gpu (sbatch refuses two). The
 default 2G per CPU gives way to whichever the user sets; two set are refused in one line.
-tests/test_slurm.py submits the request to a real cluster."""
+tests/slurm/test_slurm.py submits the request to a real cluster."""
 
 import pytest
 from helpers.cli import one_line_error, run_cli

@@ -1,7 +1,7 @@
 """Runs trained by hand and the DVC pipeline never share a folder (finding X02): a refused
 `dvc exp run` in a clone holding hand-trained runs leaves every one of them byte for byte,
-with real git and DVC. DVC itself leaves `-S` values in params.yaml when a stage fails (the
-README says so); `dvc exp run --temp` leaves the workspace as it was."""
+with real git and DVC. DVC itself leaves `-S` values in params.yaml when a stage fails
+(docs/pipeline.md says so); `dvc exp run --temp` leaves the workspace as it was."""
 
 import os
 import shutil
@@ -49,8 +49,8 @@ def test_a_refused_experiment_leaves_hand_trained_runs_as_they_were(clone, proje
     refused = refused_experiment(clone)
     assert refused.returncode != 0 and "compare.budget: unknown 'bogus'" in refused.stderr
     assert digest(clone / "outputs") == before
-    # DVC wrote -S into params.yaml before any stage ran and leaves it there (the README says
-    # so, with the command that restores it)
+    # DVC wrote -S into params.yaml before any stage ran and leaves it there (docs/pipeline.md
+    # says so, with the command that restores it)
     assert "budget: bogus" in (clone / "params.yaml").read_text()
     subprocess.run(["git", "checkout", "params.yaml"], cwd=clone, check=True)
 

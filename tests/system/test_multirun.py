@@ -141,7 +141,7 @@ def test_torchrun_two_processes_share_one_run_directory(tmp_path, raw_dir):
 
 @pytest.mark.slow
 def test_parallel_jobs_into_named_run_dirs_are_summarised_from_there(tmp_path, raw_dir):
-    """The README's several-runs-on-one-GPU command, on CPU: joblib workers, each job in the
+    """docs/scaling.md's several-runs-on-one-GPU command, on CPU: joblib workers, each job in the
     run directory the DVC stage would use, and the sweep summary finds every job's results."""
     sweep_dir = tmp_path / "sweep"
     run_dir = f"{tmp_path}/runs/${{data.name}}/${{model.name}}/${{seed}}"
@@ -169,7 +169,7 @@ def free_port() -> int:
 
 @pytest.mark.slow
 def test_torchrun_over_two_nodes_matches_two_processes_on_one(tmp_path, raw_dir):
-    """The README's multi-node command with two "nodes" on 127.0.0.1 (one process each)
+    """docs/scaling.md's multi-node command with two "nodes" on 127.0.0.1 (one process each)
     trains one run, ending exactly as --nproc_per_node 2 on one node."""
     torchrun = str(Path(sys.executable).with_name("torchrun"))
     common = (*TINY, "trainer=ddp_sim", "model=gru", "logger=csv", f"paths.raw_dir={raw_dir}")

@@ -24,7 +24,7 @@ from seqbench.data.text import CharLMDataModule
 from seqbench.errors import DataError
 
 SPLITS = ("train", "validation", "test")
-README = (ROOT / "README.md").read_text()
+DATA_DOC = (ROOT / "docs" / "data.md").read_text()  # where the own-data examples live
 
 
 def test_hub_text_repo_with_only_a_train_split_is_split_by_document(hub_env: HubStandin, tmp_path):
@@ -153,10 +153,10 @@ def test_every_shipped_dataset_is_a_config_file_naming_an_allowed_builder():
 
 
 def readme_config(folder: Path, name: str) -> Path:
-    """The README's example ``my_conf/data/<name>.yaml`` (section "Your own data"), verbatim,
+    """The example ``my_conf/data/<name>.yaml`` of docs/data.md ("Your own data"), verbatim,
     written into ``folder``/data: the file a user copies must work as it stands."""
-    found = re.search(rf"```yaml\n# my_conf/data/{name}\.yaml\n(.*?)```", README, re.DOTALL)
-    assert found, f"README has no example my_conf/data/{name}.yaml"
+    found = re.search(rf"```yaml\n# my_conf/data/{name}\.yaml\n(.*?)```", DATA_DOC, re.DOTALL)
+    assert found, f"docs/data.md has no example my_conf/data/{name}.yaml"
     (folder / "data").mkdir(parents=True, exist_ok=True)
     (folder / "data" / f"{name}.yaml").write_text(found.group(1))
     return folder
@@ -173,9 +173,9 @@ def test_the_readme_text_example_fetches_a_train_only_hub_repo(hub_env: HubStand
 
 @pytest.mark.slow
 def test_own_sensor_data_end_to_end_fetch_pin_and_train(tmp_path):
-    """What a user does: the README's sensor example in a config folder and CSV files in a DVC
+    """What a user does: docs/data.md's sensor example in a config folder and CSV files in a DVC
     project, `seqbench fetch NAME --config-dir my_conf --pin`, then `seqbench-train
-    data=NAME` through Hydra's search path (a relative one, as the README writes it)."""
+    data=NAME` through Hydra's search path (a relative one, as docs/data.md writes it)."""
     write_csvs(tmp_path / "recordings", recordings(subjects=8, samples=120))
     readme_config(tmp_path / "my_conf", "my_sensors")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB", "SEQBENCH"))}
@@ -206,7 +206,7 @@ def test_own_sensor_data_end_to_end_fetch_pin_and_train(tmp_path):
 
 
 def test_the_readme_local_text_example_fetches_and_reads_bytes(tmp_path, monkeypatch):
-    """The README's local-text example as written: books/*.txt, one document each, split by
+    """docs/data.md's local-text example as written: books/*.txt, one document each, split by
     document, and its DataModule reads byte ids as the file sets ``vocab: byte``."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "books").mkdir()

@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from seqbench.errors import ConfigError
 
 MODELS = tuple(f"seqbench.models.{name}" for name in ("RNN", "LSTM", "GRU", "Transformer"))
-# the kind of data each task reads (its class's ``kind``; tests/test_refusals_values.py)
+# the kind of data each task reads (its class's ``kind``; tests/refusals/test_refusals_values.py)
 TASK_KINDS = {
     "seqbench.tasks.LanguageModel": "text",
     "seqbench.tasks.Classifier": "sensor",

@@ -4,7 +4,7 @@ Trainer exists: a wrong type or range, an argument seqbench sets itself or canno
 first validation ("finished" with no best checkpoint and no validation score).
 
 :data:`TRAINER_KEYS` has one entry per argument of ``lightning.pytorch.Trainer``
-(``tests/test_refusals_values.py`` holds it to the installed Lightning's signature), so
+(``tests/refusals/test_refusals_values.py`` holds it to the installed Lightning's signature), so
 ``+trainer.<key>`` never reaches Lightning unchecked.
 """
 
