@@ -429,9 +429,7 @@ def test_the_allowlists_name_seqbench_s_classes_and_their_kinds():
     assert {f"seqbench.tasks.{n}": k for n, k in tasks.TASK_KINDS.items()} == (allowlist.TASK_KINDS)
     for name, kind in allowlist.DATA_KINDS.items():
         assert (get_object(name).kind or None) == kind, name
-    assert {f"seqbench.models.{cls.__name__}" for cls in BACKBONES.values()} == set(
-        allowlist.MODELS
-    )
+    assert {get_object(name) for name in allowlist.MODELS} == set(BACKBONES.values())
 
 
 def test_every_trainer_argument_has_a_check():

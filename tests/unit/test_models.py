@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import torch
 from torch import nn
@@ -185,3 +187,37 @@ def test_backbones_declare_their_capabilities() -> None:
     transformer = Transformer(F_IN, H, num_layers=1, max_len=100)
     assert transformer.attends and transformer.streams_with_cache
     assert transformer.max_positions == 100
+
+
+def test_a_backbone_is_one_module_and_one_config():
+    """Each registered backbone has a shipped config naming it, and that config's class is
+    allowed by the _target_ allowlist (which reads the configs, not a second list)."""
+    import yaml
+
+    from seqbench.config import CONF_DIR, allowlist
+    from seqbench.models import BACKBONES
+
+    named = {}
+    for path in (CONF_DIR / "model").glob("*.yaml"):
+        target = (yaml.safe_load(path.read_text()) or {}).get("_target_")
+        if target:
+            module, _, attr = target.rpartition(".")
+            named[target] = getattr(importlib.import_module(module), attr)
+    assert set(BACKBONES.values()) <= set(named.values()), "a backbone with no config"
+    assert set(named) <= set(allowlist.MODELS)
+
+
+def test_a_named_subclass_registers_itself_and_a_clash_is_refused():
+    from seqbench.models import base
+
+    class Toy(base.Backbone):
+        name = "toy-test-only"
+
+    try:
+        assert base.REGISTERED["toy-test-only"] is Toy
+        with pytest.raises(TypeError, match="two backbones are named 'toy-test-only'"):
+
+            class Other(base.Backbone):
+                name = "toy-test-only"
+    finally:
+        base.REGISTERED.pop("toy-test-only", None)

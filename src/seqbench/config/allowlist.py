@@ -10,11 +10,25 @@ one of seqbench's backbones, ``task`` one of its tasks, and so on (:data:`ALLOWE
 (``seqbench.data.registry.BUILDERS``). Strings only: nothing is imported to check them.
 """
 
+import yaml
 from omegaconf import DictConfig, OmegaConf
 
+from seqbench.config.paths import CONF_DIR
 from seqbench.errors import ConfigError
 
-MODELS = tuple(f"seqbench.models.{name}" for name in ("RNN", "LSTM", "GRU", "Transformer"))
+
+def shipped_targets(group: str, prefix: str) -> tuple[str, ...]:
+    """The classes seqbench's own configs of ``group`` name (under ``prefix``): a backbone
+    added with its config file is allowed without a second list to keep in step."""
+    targets = set()
+    for path in sorted((CONF_DIR / group).glob("*.yaml")):
+        target = (yaml.safe_load(path.read_text()) or {}).get("_target_")
+        if isinstance(target, str) and target.startswith(prefix):
+            targets.add(target)
+    return tuple(sorted(targets))
+
+
+MODELS = shipped_targets("model", "seqbench.models.")  # a backbone: one of seqbench's model configs
 # the kind of data each task reads (its class's ``kind``; tests/refusals/test_refusals_values.py)
 TASK_KINDS = {
     "seqbench.tasks.LanguageModel": "text",

@@ -1,16 +1,23 @@
 """Sequence backbones mapping features (B, T, F) to hidden features (B, T, H).
 
 All share ``forward(x, state=None) -> (y, state)`` and ``step(x_t, state=None) -> (y_t, state)``;
-the task module owns the input embedding and the output head.
+the task module owns the input embedding and the output head. Every module of this package
+is imported here, so a backbone class with a ``name`` in a new module registers itself.
 """
 
-from seqbench.models.base import Backbone
+import importlib
+import pkgutil
+
+from seqbench.models.base import REGISTERED, Backbone
 from seqbench.models.recurrent import GRU, LSTM, RNN, detach_state
 from seqbench.models.size import count_parameters, hidden_size_for_budget
 from seqbench.models.transformer import KVCache, Transformer
 
-BACKBONES = {"rnn": RNN, "lstm": LSTM, "gru": GRU, "transformer": Transformer}
-MODELS = tuple(BACKBONES)  # the compared models, in the paper order every view uses
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    importlib.import_module(f"{__name__}.{_module}")
+
+BACKBONES = dict(REGISTERED)  # every backbone by name: rnn, lstm, gru, transformer, then others
+MODELS = ("rnn", "lstm", "gru", "transformer")  # the lecture's four, in the order views use
 
 __all__ = [
     "BACKBONES",

@@ -10,10 +10,18 @@ from typing import ClassVar
 from torch import nn
 
 Shapes = dict[str, tuple[int, ...]]
+REGISTERED: dict[str, type["Backbone"]] = {}  # name -> class, in the order they are defined
 
 
 class Backbone(nn.Module):
-    """Base class of the backbones: ``forward(x, state)`` and ``step(x_t, state)``."""
+    """Base class of the backbones: ``forward(x, state)`` and ``step(x_t, state)``.
+
+    A subclass that sets ``name`` registers itself: a new backbone is one module in
+    ``seqbench/models/`` (found when the package is imported) and one ``conf/model/<name>.yaml``.
+    """
+
+    name: ClassVar[str | None] = None
+    """The backbone's registry name (``seqbench.models.BACKBONES``); None for a shared base."""
 
     attends: ClassVar[bool] = False
     """True: every position reads the earlier ones directly (attention), so gradients reach
@@ -22,6 +30,14 @@ class Backbone(nn.Module):
     streams_with_cache: ClassVar[bool] = False
     """True: the streaming state grows with every position (a key/value cache); False: a
     fixed-size state (the recurrent hidden and cell state)."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if name is not None:
+            if name in REGISTERED and REGISTERED[name] is not cls:
+                raise TypeError(f"two backbones are named {name!r}: {REGISTERED[name]} and {cls}")
+            REGISTERED[name] = cls
 
     def __init__(self, dropout: float, **sizes: int) -> None:
         """Refuse sizes below 1 and dropout outside [0, 1), naming every size checked."""

@@ -115,6 +115,7 @@ class RNN(_Recurrent):
     (tanh squashes the copied state every step), so identity with tanh is rejected.
     """
 
+    name = "rnn"
     fused = nn.RNN
 
     def __init__(
@@ -160,6 +161,7 @@ class LSTM(_Recurrent):
     ``forget_bias``; ``forget_bias=None`` keeps PyTorch's default uniform init.
     """
 
+    name = "lstm"
     fused = nn.LSTM
 
     def __init__(
@@ -187,4 +189,5 @@ class LSTM(_Recurrent):
 class GRU(_Recurrent):
     """GRU (Cho et al. 2014): gated like the LSTM but with one state and three gates."""
 
+    name = "gru"
     fused = nn.GRU

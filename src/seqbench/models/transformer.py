@@ -132,6 +132,7 @@ class Transformer(Backbone):
     attention over the cache only, and matches ``forward`` on the same prefix.
     """
 
+    name = "transformer"
     attends = True
     streams_with_cache = True
 
