@@ -217,7 +217,7 @@ def test_a_run_config_cannot_read_the_environment_of_whoever_reports(tmp_path, m
     written = write_report(made["runs"], made["out"], made["raw"])
     for name in ("html", "markdown", "json"):
         assert "s3cr3t-value" not in written[name].read_text(), name
-    from seqbench.report.collect import read_config
+    from seqbench.rundir import read_config
 
     config = read_config(next(made["runs"].rglob(".hydra")).parent)
     assert config["paths"]["raw_dir"] == "/p/raw"

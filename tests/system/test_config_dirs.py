@@ -29,7 +29,7 @@ num_layers: 1
 READ_CONFIG = """
 import json, sys
 from pathlib import Path
-from seqbench.report.collect import read_config
+from seqbench.rundir import read_config
 print(json.dumps(read_config(Path(sys.argv[1]))))
 """
 

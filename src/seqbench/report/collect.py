@@ -11,86 +11,18 @@ interrupted or never wrote its results is kept, with its reason, so it is report
 of silently dropped or poisoning the averages.
 """
 
-import csv
-import re
 from pathlib import Path
-
-from omegaconf import OmegaConf
 
 from seqbench import rundir
 from seqbench.report.results import DatasetResult, ModelResult, Run, finite, model_rank, most_common
-
-
-def read_curves(path: Path) -> list[dict[str, float]]:
-    """curves.csv rows as numbers; empty cells are left out, a missing file gives []."""
-    if not path.is_file():
-        return []
-    rows = []
-    with path.open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            parsed = {}
-            for key, value in row.items():
-                try:
-                    parsed[key] = float(value)
-                except (TypeError, ValueError):
-                    continue
-            rows.append(parsed)
-    return rows
-
-
-ENV_WITH_DEFAULT = re.compile(r"^\$\{oc\.env:[^,{}]+,(.*)\}$")
-
-
-def _without_env(value: object) -> object:
-    """The config with every ``${oc.env:...}`` taken out before it is resolved: a run folder
-    from elsewhere must not pull the environment of whoever makes the report (a W&B key, a
-    token) into the page. A lookup with a default becomes its default; any other is shown as
-    written, unresolved."""
-    if isinstance(value, dict):
-        return {key: _without_env(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_without_env(item) for item in value]
-    if isinstance(value, str) and "oc.env" in value:
-        found = ENV_WITH_DEFAULT.match(value)
-        return (
-            found.group(1)
-            if found and "oc.env" not in found.group(1)
-            else value.replace("${", "\\${")
-        )
-    return value
-
-
-def read_config_file(path: Path) -> dict | None:
-    """A saved config resolved where its interpolations allow, without environment lookups."""
-    written = rundir.read_config_file(path, resolve=False)
-    if written is None:
-        return None
-    try:
-        resolved = OmegaConf.to_container(OmegaConf.create(_without_env(written)), resolve=True)
-    except Exception:  # an interpolation that does not resolve: show the config as written
-        return written
-    return resolved if isinstance(resolved, dict) else None
-
-
-def read_config(run_dir: Path) -> dict | None:
-    """Hydra's composed config, else the copy the CSV logger kept in hparams.yaml."""
-    hydra_config = rundir.hydra_file(run_dir, "config.yaml")
-    if hydra_config.is_file():
-        return read_config_file(hydra_config)
-    hparams = run_dir / rundir.CSV_LOGS / "hparams.yaml"
-    if hparams.is_file():
-        loaded = read_config_file(hparams)
-        if loaded and isinstance(loaded.get("config"), dict):
-            return loaded["config"]
-    return None
 
 
 def read_run(run_dir: Path, config: dict | None = None) -> Run:
     return Run(
         path=run_dir,
         metrics=rundir.read_metrics(run_dir),
-        curves=read_curves(run_dir / rundir.CURVES),
-        config=config if config is not None else read_config(run_dir),
+        curves=rundir.read_curves(run_dir / rundir.CURVES),
+        config=config if config is not None else rundir.read_config(run_dir),
     )
 
 
@@ -114,7 +46,7 @@ def _sweep_runs(runs_dir: Path, seen: set[Path]) -> list[Run]:
         job_dir = config_path.parent.parent
         if rundir.has_results(job_dir):
             continue
-        config = read_config_file(config_path) or {}
+        config = rundir.read_saved_config(config_path) or {}
         run_dir = _results_elsewhere(job_dir, config) or job_dir
         if run_dir.resolve() in seen:
             continue
