@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT
+from helpers.cli import ROOT
 from torch import nn
 
 from seqbench.tasks.checkpoint import load_task
