@@ -12,6 +12,12 @@ from seqbench.models.transformer import KVCache, Transformer
 BACKBONES = {"rnn": RNN, "lstm": LSTM, "gru": GRU, "transformer": Transformer}
 MODELS = tuple(BACKBONES)  # the compared models, in the paper order every view uses
 
+
+def model_rank(model: str) -> tuple[int, str]:
+    """The paper order (rnn, lstm, gru, transformer), then any other model by name."""
+    return (MODELS.index(model) if model in MODELS else len(MODELS), model)
+
+
 __all__ = [
     "BACKBONES",
     "GRU",
@@ -24,4 +30,5 @@ __all__ = [
     "count_parameters",
     "detach_state",
     "hidden_size_for_budget",
+    "model_rank",
 ]

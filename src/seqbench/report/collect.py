@@ -18,7 +18,9 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from seqbench import rundir
-from seqbench.report.results import DatasetResult, ModelResult, Run, finite, model_rank, most_common
+from seqbench.models import model_rank
+from seqbench.report.results import DatasetResult, ModelResult, most_common
+from seqbench.rundir.run import Run, finite
 
 
 def read_curves(path: Path) -> list[dict[str, float]]:
