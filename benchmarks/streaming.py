@@ -3,15 +3,15 @@ grows? Run: `python benchmarks/streaming.py [--positions 4096] [--every 512]`.
 
 Each model (rnn, lstm, gru, transformer) is the sensor classifier sized to the
 conf/task/classifier.yaml budget; a batch of 1 streams ``--positions`` samples through
-``seqbench.lessons.streaming.Streamer`` on one thread. Prints, per model and kept position, the
-median per-step latency over a few consecutive steps and the bytes the state holds.
+``seqbench.lessons.streaming.streamer.Streamer`` on one thread. Prints, per model and kept
+position, the median per-step latency over a few consecutive steps and the bytes the state holds.
 `seqbench stream-bench` runs the same measurement and writes it as JSON.
 """
 
 import argparse
 import time
 
-from seqbench.lessons.streaming_bench import measure, summary
+from seqbench.lessons.streaming.measure import measure, summary
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from helpers.cli import run_cli
 from hydra import compose, initialize_config_dir
 
 from seqbench import config
-from seqbench.lessons.streaming import Streamer, stream
+from seqbench.lessons.streaming.streamer import Streamer, stream
 from seqbench.tasks.checkpoint import load_task
 from seqbench.train import train
 

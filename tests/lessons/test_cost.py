@@ -13,11 +13,11 @@ import torch
 from helpers.cli import run_cli
 
 from seqbench.errors import ConfigError
-from seqbench.lessons import cost
+from seqbench.lessons.cost import measure as cost
+from seqbench.lessons.cost import section as cost_section
 from seqbench.models import MODELS
-from seqbench.report import lessons_cost
+from seqbench.page.markdown import section_lines
 from seqbench.report.build import write_report
-from seqbench.report.markdown import lesson_lines
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def _made_up(exponents: dict[str, float], lengths: list[int], wobble: float = 0.
 
 def _reading(tmp_path: Path, found: dict) -> str:
     (tmp_path / "cost.json").write_text(json.dumps(found))
-    return "\n".join(lesson_lines(lessons_cost.cost_section(tmp_path)))
+    return "\n".join(section_lines(cost_section.section([], tmp_path)))
 
 
 LONG = [64, 128, 256, 512, 1024, 2048, 4096]

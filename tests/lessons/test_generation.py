@@ -12,8 +12,7 @@ import torch
 from helpers.cli import one_line_error, run_cli
 
 from seqbench.errors import ConfigError
-from seqbench.lessons.exposure import exposure_bias, js_divergence, ngram_counts, validation_text
-from seqbench.lessons.generation import (
+from seqbench.lessons.exposure_bias.generation import (
     MAX_CHARS,
     MAX_PROMPT,
     encode_prompt,
@@ -23,7 +22,13 @@ from seqbench.lessons.generation import (
     sample_next,
     stream_text,
 )
-from seqbench.lessons.streaming import Streamer
+from seqbench.lessons.exposure_bias.measure import (
+    exposure_bias,
+    js_divergence,
+    ngram_counts,
+    validation_text,
+)
+from seqbench.lessons.streaming.streamer import Streamer
 from seqbench.models import BACKBONES
 from seqbench.tasks import Classifier, LanguageModel
 from seqbench.tasks.checkpoint import load_task

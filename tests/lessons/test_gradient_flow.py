@@ -12,7 +12,7 @@ from helpers.cli import run_cli
 from torch import nn
 
 from seqbench import rundir
-from seqbench.lessons import gradient_flow
+from seqbench.lessons.gradient_flow import measure as gradient_flow
 from seqbench.models import BACKBONES
 from seqbench.tasks import Adding, LanguageModel
 

@@ -15,8 +15,10 @@ import pytest
 from helpers.cli import ROOT, run_cli
 
 from seqbench.data import fetch
-from seqbench.lessons.streaming_bench import measure
-from seqbench.report import lessons
+from seqbench.lessons.activations import section as activations
+from seqbench.lessons.activations.measure import activation_runs
+from seqbench.lessons.long_memory import section as long_memory
+from seqbench.lessons.streaming.measure import measure
 from seqbench.report.build import write_report
 from seqbench.report.collect import Run
 
@@ -151,7 +153,7 @@ def test_memory_verdicts_follow_every_seed():
         _memory_run("copy-T100", "gru", 0, 1.0),
         _memory_run("copy-T100", "rnn", 0, 0.3),
     ]
-    section = lessons.memory_section(runs)
+    section = long_memory.study_section(runs)
     text = " ".join(section.reading)
     assert "Adding, T=100: LSTM 0.003, below 0.01 on 2 of 2 seeds (target met)" in text
     assert "tanh RNN 0.165, above 0.1 on 2 of 2." in text
@@ -167,7 +169,7 @@ def test_a_failed_study_run_is_named_not_averaged():
     failed = Run(path=Path("x"), metrics={"data": "adding-T400", "model": "rnn", "seed": 0,
                                           "status": "failed", "reason": "training loss is nan",
                                           "study": "long_memory"})  # fmt: skip
-    section = lessons.memory_section([failed, _memory_run("adding-T400", "lstm", 0, 0.001)])
+    section = long_memory.study_section([failed, _memory_run("adding-T400", "lstm", 0, 0.001)])
     assert "adding-T400/rnn/0: training loss is nan" in " ".join(section.reading)
     assert section.tables[0].rows == [["400", "0.001 (n=1)"]]
 
@@ -185,7 +187,7 @@ def test_the_activation_study_reads_its_tanh_clipped_runs_from_the_comparison():
     study.append(run("rnn", 0, "activations", clip=False))
     tanh = run("rnn", 0, None)
     others = [run("rnn", 1, None), run("rnn", 0, None, data="watch"), run("gru", 0, None)]
-    chosen = lessons.activation_runs([*study, tanh, *others])
+    chosen = activation_runs([*study, tanh, *others])
     assert chosen == [*study, tanh]  # only the study's datasets and seeds, rnn only
-    table = lessons.activations_section(chosen).tables[0]
+    table = activations.study_section(chosen).tables[0]
     assert sorted(row[1] for row in table.rows if row[0] == "rnn") == ["off", "on"]

@@ -7,8 +7,8 @@ import functools
 import pytest
 import torch
 
-from seqbench.lessons.streaming import Streamer, stream
-from seqbench.lessons.streaming_bench import measure
+from seqbench.lessons.streaming.measure import measure
+from seqbench.lessons.streaming.streamer import Streamer, stream
 from seqbench.models import BACKBONES, MODELS
 from seqbench.tasks import Adding, Classifier, LanguageModel, SequenceTask
 

@@ -19,7 +19,7 @@ from seqbench.data import snapshot, stamps, tokens
 from seqbench.data.sources import text_files
 from seqbench.data.text import BYTE, CharLMDataModule, decode, encode
 from seqbench.errors import DataError
-from seqbench.lessons.generation import generate
+from seqbench.lessons.exposure_bias.generation import generate
 from seqbench.models import BACKBONES
 from seqbench.tasks.language_model import LanguageModel
 

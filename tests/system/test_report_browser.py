@@ -27,8 +27,8 @@ from helpers.cli import ROOT
 from test_report import MODELS, report_runs  # noqa: F401  (the shared session fixture)
 from test_report_hostile import hostile_runs
 
+from seqbench.page.html import CSP
 from seqbench.report.build import write_report
-from seqbench.report.html import CSP
 from seqbench.report.page import TITLE
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -383,7 +383,7 @@ def test_the_report_csp_blocks_inline_handlers_scripts_and_styles(browser, beaco
     """The second wall, on its own: a page under the report's CSP holding an inline handler,
     a script, a <style> and a stylesheet link runs and applies none of them, and fetches
     nothing; the page's own style (by its hash) still applies."""
-    from seqbench.report.html import CSS
+    from seqbench.page.html import CSS
 
     url = f"http://127.0.0.1:{beacon.server_port}"
     page = tmp_path / "csp.html"

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from seqbench.report import formatting, verdicts, wandb_report
+from seqbench.lessons.long_memory import reading as memory_reading
+from seqbench.page import formats as formatting
+from seqbench.page.safe import md_text
+from seqbench.report import verdicts, wandb_report
 from seqbench.report.html import render_html
 from seqbench.report.markdown import render_markdown
 from seqbench.report.page import MODELS_COMPARED, TITLE, build_page
 from seqbench.report.results import DatasetResult, ModelResult, Run
-from seqbench.report.safe import md_text
 
 
 def _result(scores: dict[str, list[float]], mode: str = "max", data: str = "d") -> DatasetResult:
@@ -100,12 +102,12 @@ def test_verdict_rules():
 
 
 def test_memory_verdicts_check_every_seed():
-    lines = verdicts.memory_verdicts("adding", {50: {"lstm": [0.005, 0.02], "rnn": [0.2]}})
+    lines = memory_reading.memory_verdicts("adding", {50: {"lstm": [0.005, 0.02], "rnn": [0.2]}})
     assert lines == [
         "Adding, T=50: LSTM 0.013, below 0.01 on 1 of 2 seeds (target missed); "
         "tanh RNN 0.200, above 0.1 on 1 of 1."
     ]
-    assert verdicts.memory_verdicts("copy", {10: {"gru": [0.5]}}) == [
+    assert memory_reading.memory_verdicts("copy", {10: {"gru": [0.5]}}) == [
         "Copy, T=10: recall accuracy gru 0.500; none solved."
     ]
 

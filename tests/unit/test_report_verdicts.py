@@ -19,7 +19,7 @@ import pytest
 
 from seqbench import rundir
 from seqbench.callbacks.recorder import RunRecorder
-from seqbench.report import lesson_readings
+from seqbench.lessons.gradient_flow import reading as lesson_readings
 from seqbench.report.build import write_report
 
 STEPS = (100, 200, 300, 400)

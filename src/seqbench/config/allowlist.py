@@ -8,6 +8,10 @@ one of seqbench's backbones, ``task`` one of its tasks, and so on (:data:`ALLOWE
 ``_target_`` anywhere else is refused. ``data.source`` is the exception: only
 ``seqbench fetch`` reads it, and builds nothing outside its own builders
 (``seqbench.data.registry.BUILDERS``). Strings only: nothing is imported to check them.
+
+A class that moved keeps its old path working (:data:`MOVED`): a run folder's
+``.hydra/config.yaml`` written before the move names the old one, and a config made from it
+must still validate, train and resume; :func:`moved` gives the node to instantiate.
 """
 
 import yaml
@@ -55,8 +59,13 @@ CALLBACKS = (
     "lightning.pytorch.callbacks.EarlyStopping",
     "lightning.pytorch.callbacks.LearningRateMonitor",
     "seqbench.callbacks.progress.ProgressBar",
-    "seqbench.callbacks.gradient_flow.GradientFlowMonitor",
+    "seqbench.lessons.gradient_flow.probe.GradientFlowMonitor",
 )
+MOVED = {  # a class path earlier configs name -> where the class lives now
+    "seqbench.callbacks.gradient_flow.GradientFlowMonitor": (
+        "seqbench.lessons.gradient_flow.probe.GradientFlowMonitor"  # issue 21: one lesson folder
+    ),
+}
 LOGGERS = (
     "lightning.pytorch.loggers.CSVLogger",
     "seqbench.callbacks.csv_log.CSVLogger",  # continues its metrics.csv on a resume
@@ -83,6 +92,15 @@ def allowed_at(path: str) -> tuple[str, ...]:
     return ALLOWED.get(path) or (ALLOWED.get(f"{parent}.*", ()) if parent else ())
 
 
+def moved(node: DictConfig) -> DictConfig:
+    """``node`` with its ``_target_`` at the class's current path (the node itself when the
+    class never moved)."""
+    target = node.get("_target_") if isinstance(node, DictConfig) else None
+    if target not in MOVED:
+        return node
+    return OmegaConf.merge(node, {"_target_": MOVED[target]})
+
+
 def check_targets(cfg: DictConfig) -> None:
     """Every ``_target_`` names one of the classes allowed where it sits, every node built
     names one, and ``_partial_`` keeps seqbench's value (the task completes those nodes)."""
@@ -94,7 +112,7 @@ def check_targets(cfg: DictConfig) -> None:
         if allowed and node and "_target_" not in node:
             raise ConfigError(f"{path} names no class (no _target_); valid: {', '.join(allowed)}")
         if "_target_" in node:
-            target = node["_target_"]
+            target = MOVED.get(node["_target_"], node["_target_"])
             if target not in allowed:
                 where = f"{path}._target_" if path else "_target_"
                 valid = f"valid: {', '.join(allowed)}" if allowed else "nothing is built there"

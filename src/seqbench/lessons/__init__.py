@@ -1,3 +1,5 @@
-"""The RNN lessons and their measurements: gradient flow through time, exposure bias,
-generation, streaming inference and its cost against sequence length. They run on trained
-(or freshly built) tasks; the report turns what they measure into its lesson sections."""
+"""The lessons, one folder each (gradient_flow, long_memory, activations, exposure_bias,
+streaming, cost): what it measures, the sentences read from the numbers, its figure and its
+report section, with a README. :mod:`seqbench.lessons.registry` lists them for the report,
+the CLI and the tests. Nothing is imported here, so a training run that loads the
+gradient-flow probe loads nothing else of the lessons."""

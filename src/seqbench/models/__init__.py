@@ -19,6 +19,12 @@ for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
 BACKBONES = dict(REGISTERED)  # every backbone by name: rnn, lstm, gru, transformer, then others
 MODELS = ("rnn", "lstm", "gru", "transformer")  # the lecture's four, in the order views use
 
+
+def model_rank(model: str) -> tuple[int, str]:
+    """The paper order (rnn, lstm, gru, transformer), then any other model by name."""
+    return (MODELS.index(model) if model in MODELS else len(MODELS), model)
+
+
 __all__ = [
     "BACKBONES",
     "GRU",
@@ -31,4 +37,5 @@ __all__ = [
     "count_parameters",
     "detach_state",
     "hidden_size_for_budget",
+    "model_rank",
 ]

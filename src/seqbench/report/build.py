@@ -5,13 +5,14 @@ import json
 from pathlib import Path
 
 from seqbench.errors import SeqbenchError
-from seqbench.report import lessons, lessons_cost, lessons_text, output, reference
+from seqbench.lessons import registry
+from seqbench.report import output, reference
 from seqbench.report.collect import find_runs, summarise
 from seqbench.report.html import render_html
 from seqbench.report.judgement import judge
 from seqbench.report.markdown import render_markdown
-from seqbench.report.page import Lesson, build_page
-from seqbench.report.results import DatasetResult, Run
+from seqbench.report.page import build_page
+from seqbench.report.results import DatasetResult
 from seqbench.report.verdicts import leader
 
 HTML_NAME, MARKDOWN_NAME = "comparison.html", "comparison.md"
@@ -44,29 +45,6 @@ def headline(results: list[DatasetResult]) -> list[dict]:
     return rows
 
 
-def lesson_sections(runs: list[Run], lessons_dir: Path) -> list[Lesson]:
-    """The RNN lessons: gradient flow (comparison datasets, and the study's longest adding
-    task), the long-memory and activation studies, generated text, streaming and cost vs T."""
-    compare = [run for run in runs if not run.metrics.get("study")]
-    memory = lessons.study_runs(runs, "long_memory")
-    panels: dict[str, list[Run]] = {}
-    for run in compare:
-        panels.setdefault(run.data, []).append(run)
-    adding = [run for run in memory if run.data.startswith("adding-T")]
-    if adding:
-        longest = max(adding, key=lambda run: int(run.data.rsplit("T", 1)[-1])).data
-        panels[f"{longest} (long-memory study)"] = [r for r in adding if r.data == longest]
-    sections = [
-        lessons.gradient_flow_section(panels),
-        lessons.memory_section(memory),
-        lessons.activations_section(lessons.activation_runs(runs)),
-        lessons_text.exposure_section(lessons_dir),
-        lessons_text.streaming_section(lessons_dir),
-        lessons_cost.cost_section(lessons_dir),
-    ]
-    return [section for section in sections if section is not None]
-
-
 def write_report(
     runs_dir: Path, out_dir: Path, raw_dir: Path, lessons_dir: Path | None = None
 ) -> dict:
@@ -93,7 +71,8 @@ def write_report(
     results = summarise(
         [run for run in runs if not run.metrics.get("study")], Path(raw_dir) if raw_dir else None
     )
-    sections = lesson_sections(runs, Path(lessons_dir) if lessons_dir else out_dir / "lessons")
+    lessons_dir = Path(lessons_dir) if lessons_dir else out_dir / "lessons"
+    sections = registry.sections(runs, lessons_dir)  # every lesson's, seqbench/lessons/*/
     generated = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     html_path, markdown_path = out_dir / HTML_NAME, out_dir / MARKDOWN_NAME
     json_path, reference_path = out_dir / reference.JSON_NAME, out_dir / reference.REFERENCE

@@ -14,7 +14,9 @@ of silently dropped or poisoning the averages.
 from pathlib import Path
 
 from seqbench import rundir
-from seqbench.report.results import DatasetResult, ModelResult, Run, finite, model_rank, most_common
+from seqbench.models import model_rank
+from seqbench.report.results import DatasetResult, ModelResult, most_common
+from seqbench.rundir.run import Run, finite
 
 
 def read_run(run_dir: Path, config: dict | None = None) -> Run:

@@ -7,7 +7,8 @@ import statistics
 from dataclasses import dataclass
 from itertools import pairwise
 
-from seqbench.report.results import DatasetResult, ModelResult, Run, finite
+from seqbench.report.results import DatasetResult, ModelResult
+from seqbench.rundir.run import Run, finite
 
 LATE_PART = 0.25  # the last quarter of the steps
 SMALL_SHARE = 0.05  # flattened: the last quarter gained at most 5 % of the whole run's gain

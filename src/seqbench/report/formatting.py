@@ -1,21 +1,8 @@
-"""How numbers read in the report: one format for every table, reading and figure label,
-so the same value never shows two ways on one page."""
+"""How one model's result reads in the comparison's tables and readings (the number
+formats themselves are the page kit's: :mod:`seqbench.page.formats`)."""
 
+from seqbench.page.formats import spread
 from seqbench.report.results import ModelResult
-
-MISSING = "–"
-
-
-def number(value: float | None) -> str:
-    """Three decimals in the everyday range, three significant digits outside it."""
-    if value is None:
-        return MISSING
-    return f"{value:.3f}" if value == 0 or 0.001 <= abs(value) < 1000 else f"{value:.3g}"
-
-
-def spread(mean: float, std: float | None) -> str:
-    """ "0.512 ± 0.021", or just the mean where there is no spread (one seed)."""
-    return number(mean) + (f" ± {number(std)}" if std is not None else "")
 
 
 def mean_std(model: ModelResult) -> str:
@@ -23,25 +10,7 @@ def mean_std(model: ModelResult) -> str:
     return "failed" if model.mean is None else spread(model.mean, model.std)
 
 
-def seconds(value: float | None) -> str:
-    """Durations in the unit a person would say: seconds, minutes or hours."""
-    if value is None:
-        return MISSING
-    if value < 120:
-        return f"{value:.1f} s"
-    return f"{value / 60:.1f} min" if value < 7200 else f"{value / 3600:.1f} h"
-
-
-def count(value: float | None) -> str:
-    return MISSING if value is None else f"{value:,.0f}"
-
-
 def seeds_text(model: ModelResult) -> str:
     """Seeds that count, with the failed ones named beside them rather than hidden."""
     failed = len(model.failed)
     return f"{model.n}" + (f" (+{failed} failed)" if failed else "")
-
-
-def names(items: list[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,99 +1,20 @@
-"""The report as one self-contained HTML page: inline CSS, inline SVG, no script, no URL.
-
-A Content-Security-Policy forbids every fetch, so the page provably works offline: if a
-future change added an external reference, the browser would refuse it and log an error,
-which the browser test catches. It also forbids every script and inline event handler, and
-every <style> element but the page's own (by its hash): the names on the page come from run
-folders that may have been shared, and are escaped (report/safe.py), so this is the second
-wall. Style attributes stay allowed: matplotlib's SVG draws with them. Tables and figures
-carry classes and data-attributes (``table.results[data-dataset]``,
-``figure.plot[data-kind]``) so tests can find them.
+"""The comparison as one self-contained HTML page: the page kit's document rules (inline
+CSS, inline SVG, no script, no URL: :mod:`seqbench.page.html`) around the comparison's own
+parts, its summary and one section per dataset. Tables and figures carry classes and
+data-attributes (``table.results[data-dataset]``, ``figure.plot[data-kind]``) so tests can
+find them.
 """
 
-import base64
-import hashlib
-
+from seqbench.page.html import CSP, CSS, figure, row_cells, section_html, table_html
+from seqbench.page.parts import Table
+from seqbench.page.safe import html_text, identifier
 from seqbench.report.output import HTML_MARK as MARK
-from seqbench.report.page import DatasetPage, Figure, Lesson, Page
-from seqbench.report.safe import html_text, identifier
-from seqbench.report.tables import Table
-
-CSS = """
-:root { --ink: #1f2328; --muted: #59636e; --line: #d1d9e0; --soft: #f6f8fa; --bad: #b00020; }
-* { box-sizing: border-box; }
-body { margin: 0; color: var(--ink); background: #fff; line-height: 1.45;
-  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; }
-h1 { font-size: 26px; margin: 0 0 4px; }
-h2 { font-size: 21px; margin: 36px 0 6px; padding-top: 14px; border-top: 2px solid var(--line); }
-h2 small { font-size: 14px; font-weight: normal; color: var(--muted); margin-left: 8px; }
-h3 { font-size: 16px; margin: 22px 0 6px; }
-.meta, figcaption, .note { color: var(--muted); font-size: 13px; }
-.reading { background: var(--soft); border-left: 4px solid #0072B2; padding: 10px 14px;
-  margin: 12px 0; max-width: 980px; }
-table { border-collapse: collapse; margin: 8px 0 4px; font-size: 14px; }
-th, td { border-bottom: 1px solid var(--line); padding: 5px 10px; text-align: left;
-  vertical-align: top; }
-th { background: var(--soft); font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.best td { font-weight: 600; background: #eef7ee; }
-tr.baseline td { color: var(--muted); font-style: italic; }
-.status-failed, .status-interrupted, .status-running, .status-unknown { color: var(--bad);
-  font-weight: 600; }
-table.runs td.why { max-width: 520px; word-break: break-word; font-size: 13px; }
-table.config td { font-size: 13px; }
-code, pre, .mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12.5px; }
-pre { background: var(--soft); padding: 10px; overflow-x: auto; max-height: 360px; }
-.plots { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; margin: 14px 0; }
-figure.plot { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px;
-  background: #fff; }
-figure.plot[data-kind="bars"] { flex: 0 1 560px; }
-figure.plot[data-kind="curves"] { flex: 1 1 100%; }
-figure.plot svg, figure.lesson svg { display: block; width: 100%; height: auto; }
-figure.lesson { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px;
-  flex: 0 1 560px; }
-figure.lesson[data-wide] { flex: 1 1 100%; }
-pre.sample { white-space: pre-wrap; max-width: 980px; }
-details summary { cursor: pointer; color: var(--muted); margin: 6px 0; }
-svg * { stroke-linejoin: round; stroke-linecap: butt; }
-"""
-STYLE_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
-CSP = (
-    "default-src 'none'; script-src 'none'; img-src data:; base-uri 'none'; "
-    f"form-action 'none'; style-src-elem 'sha256-{STYLE_HASH}'; style-src-attr 'unsafe-inline'; "
-    "style-src 'unsafe-inline'"
-)
-
-
-def _cells(row: list[str], numeric: frozenset[int], classes: dict[int, str] | None = None) -> str:
-    """<td>s; a column's class from `classes`, else "num" for numeric columns."""
-    cells = []
-    for i, text in enumerate(row):
-        css = (classes or {}).get(i) or ("num" if i in numeric else "")
-        cells.append(
-            f'<td class="{css}">{html_text(text)}</td>' if css else f"<td>{html_text(text)}</td>"
-        )
-    return "".join(cells)
-
-
-def _head(header: list[str], numeric: frozenset[int]) -> str:
-    cells = "".join(
-        f'<th class="num" scope="col">{html_text(h)}</th>'
-        if i in numeric
-        else f'<th scope="col">{html_text(h)}</th>'
-        for i, h in enumerate(header)
-    )
-    return f"<thead><tr>{cells}</tr></thead>"
-
-
-def _table(table: Table, attributes: str, rows: list[str]) -> str:
-    head = _head(table.header, table.numeric)
-    return f"<table {attributes}>{head}<tbody>{''.join(rows)}</tbody></table>"
+from seqbench.report.page import DatasetPage, Page
 
 
 def summary_table(table: Table) -> str:
-    rows = [f"<tr>{_cells(row, table.numeric)}</tr>" for row in table.rows]
-    return _table(table, 'class="summary" id="summary-table"', rows)
+    rows = [f"<tr>{row_cells(row, table.numeric)}</tr>" for row in table.rows]
+    return table_html(table, 'class="summary" id="summary-table"', rows)
 
 
 def results_table(table: Table, data: str) -> str:
@@ -101,13 +22,13 @@ def results_table(table: Table, data: str) -> str:
     rows = []
     for row, state, model in zip(table.rows, table.states, table.models, strict=True):
         if state == "baseline":
-            rows.append(f'<tr class="baseline">{_cells(row, table.numeric)}</tr>')
+            rows.append(f'<tr class="baseline">{row_cells(row, table.numeric)}</tr>')
             continue
         status = {len(row) - 1: f"status-{'failed' if state == 'failed' else 'ok'}"}
         css = state if state in ("best", "failed") else ""
-        cells = _cells(row, table.numeric, status)
-        rows.append(f'<tr class="{css}" data-model="{html_text(model)}">{cells}</tr>')
-    return _table(table, f'class="results" data-dataset="{html_text(data)}"', rows)
+        tds = row_cells(row, table.numeric, status)
+        rows.append(f'<tr class="{css}" data-model="{html_text(model)}">{tds}</tr>')
+    return table_html(table, f'class="results" data-dataset="{html_text(data)}"', rows)
 
 
 def runs_table(table: Table, data: str) -> str:
@@ -116,9 +37,9 @@ def runs_table(table: Table, data: str) -> str:
     for row, status in zip(table.rows, table.states, strict=True):
         why = "why mono" if status == "finished" else "why"
         classes = {2: f"status-{html_text(status)}", len(row) - 1: why}
-        cells = _cells(row, table.numeric, classes)
-        rows.append(f'<tr data-status="{html_text(status)}">{cells}</tr>')
-    return _table(table, f'class="runs" data-dataset="{html_text(data)}"', rows)
+        tds = row_cells(row, table.numeric, classes)
+        rows.append(f'<tr data-status="{html_text(status)}">{tds}</tr>')
+    return table_html(table, f'class="runs" data-dataset="{html_text(data)}"', rows)
 
 
 def provenance_table(section: DatasetPage) -> str:
@@ -134,20 +55,12 @@ def config_block(section: DatasetPage) -> str:
     table = section.config
     if table is None:
         return '<p class="note">No run recorded its configuration.</p>'
-    rows = [f"<tr>{_cells(row, frozenset(), {1: 'mono'})}</tr>" for row in table.rows]
+    rows = [f"<tr>{row_cells(row, frozenset(), {1: 'mono'})}</tr>" for row in table.rows]
     shared = "\n".join(f"{k}: {v}" for k, v in section.shared.items())
     return (
-        _table(table, f'class="config" data-dataset="{html_text(section.data)}"', rows)
+        table_html(table, f'class="config" data-dataset="{html_text(section.data)}"', rows)
         + f"<details><summary>{html_text(section.shared_title)} ({len(section.shared)})</summary>"
         f"<pre>{html_text(shared)}</pre></details>"
-    )
-
-
-def figure(fig: Figure, css: str, attributes: str) -> str:
-    wide = " data-wide" if fig.wide else ""
-    return (
-        f'<figure class="{css}" {attributes}{wide}>{fig.svg}'
-        f"<figcaption>{html_text(fig.caption)}</figcaption></figure>"
     )
 
 
@@ -173,35 +86,9 @@ def dataset_section(section: DatasetPage, runs_dir: str) -> str:
 </section>"""
 
 
-def lesson_section(lesson: Lesson) -> str:
-    """A lesson: its reading, tables, figures and text samples."""
-    key = html_text(lesson.key)
-    tables = "".join(
-        (f"<h3>{html_text(table.caption)}</h3>" if table.caption else "")
-        + _table(
-            table,
-            f'class="lesson" data-lesson="{key}"',
-            [f"<tr>{_cells(row, table.numeric)}</tr>" for row in table.rows],
-        )
-        for table in lesson.tables
-    )
-    figures = "".join(figure(fig, "lesson", f'data-lesson="{key}"') for fig in lesson.figures)
-    samples = "".join(
-        f'<h3>{html_text(label)}</h3><pre class="sample">{html_text(text)}</pre>'
-        for label, text in lesson.samples
-    )
-    lines = [line for line in lesson.reading if line]
-    reading = "".join(f'<p class="reading">{html_text(line)}</p>' for line in lines)
-    return f"""
-<section class="lesson" id="lesson-{key}" data-lesson="{key}">
-<h2>{html_text(lesson.title)}</h2>
-{reading}{tables}<div class="plots">{figures}</div>{samples}
-</section>"""
-
-
 def render_html(page: Page) -> str:
     sections = "".join(dataset_section(section, page.runs_dir) for section in page.datasets)
-    sections += "".join(lesson_section(lesson) for lesson in page.lessons)
+    sections += "".join(section_html(lesson) for lesson in page.lessons)
     note = html_text(page.reference)
     reference = f'<p class="note" id="reference">{note}</p>' if page.reference else ""
     return f"""<!doctype html>

@@ -5,8 +5,8 @@ two larger than the seed-to-seed variation (Welch's t-test at 5 %, GAP_RULE)."""
 import math
 from dataclasses import dataclass, field
 
+from seqbench.page.formats import names, number
 from seqbench.report.convergence import MAX_GROWTH, Trend, trends
-from seqbench.report.formatting import names, number
 from seqbench.report.results import DatasetResult, ModelResult
 
 MAX_SEEDS = 50

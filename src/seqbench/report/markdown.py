@@ -1,26 +1,11 @@
-"""The page model as Markdown: the same tables and readings as the HTML, for a pull request
-or a terminal. Figures stay in the HTML; this file says where to find them.
+"""The comparison as Markdown: the same tables and readings as the HTML, for a pull request
+or a terminal, laid out with the page kit's Markdown renderer (:mod:`seqbench.page.markdown`).
+Figures stay in the HTML; this file says where to find them."""
 
-Every text from the runs passes report/safe.py first: a name cannot open a tag, a link or an
-image where the file is rendered (a pull request, a wiki), nor end a table row or a code block.
-"""
-
+from seqbench.page.markdown import section_lines, table_lines
+from seqbench.page.safe import md_block, md_code, md_text
 from seqbench.report.output import MARKDOWN_MARK
-from seqbench.report.page import FIGURES_ELSEWHERE, DatasetPage, Lesson, Page
-from seqbench.report.safe import md_block, md_code, md_text
-from seqbench.report.tables import Table
-
-
-def table_lines(table: Table) -> list[str]:
-    header = table.header
-    lines = ["| " + " | ".join(md_text(h) for h in header) + " |"]
-    lines.append("|" + "|".join("---" for _ in header) + "|")
-    lines += ["| " + " | ".join(md_text(c) for c in row) + " |" for row in table.rows]
-    return [*lines, ""]
-
-
-def _caption(table: Table) -> list[str]:
-    return [f"**{md_text(table.caption)}**", ""] if table.caption else []
+from seqbench.report.page import FIGURES_ELSEWHERE, DatasetPage, Page
 
 
 def _config_lines(section: DatasetPage) -> list[str]:
@@ -55,17 +40,6 @@ def dataset_lines(section: DatasetPage) -> list[str]:
     ]
 
 
-def lesson_lines(lesson: Lesson) -> list[str]:
-    """A lesson's reading, tables and samples; its figures are in the HTML."""
-    lines = [f"## {md_text(lesson.title)}", ""]
-    lines += [f"{md_text(line)}\n" for line in lesson.reading if line]
-    for table in lesson.tables:
-        lines += _caption(table) + table_lines(table)
-    for label, text in lesson.samples:
-        lines += [f"**{md_text(label)}**", "", *md_block(text, "text"), ""]
-    return lines
-
-
 def render_markdown(page: Page) -> str:
     lines = [
         MARKDOWN_MARK,
@@ -84,5 +58,5 @@ def render_markdown(page: Page) -> str:
     for section in page.datasets:
         lines += dataset_lines(section)
     for lesson in page.lessons:
-        lines += lesson_lines(lesson)
+        lines += section_lines(lesson)
     return "\n".join(lines).rstrip() + "\n"

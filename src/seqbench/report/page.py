@@ -3,17 +3,18 @@ from the collected runs. The HTML and Markdown renderers only lay it out, so bot
 same winner, baseline and sentences; the W&B Report takes its title and notes from here.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from seqbench.models import MODELS
+from seqbench.page.parts import Figure, Section, Table
 from seqbench.report.convergence import FLAT_RULE
 from seqbench.report.judgement import GAP_RULE
 from seqbench.report.plots import bars_svg, curves_svg
 from seqbench.report.provenance import provenance_rows
 from seqbench.report.reference import compare
 from seqbench.report.results import DatasetResult, metric_words
-from seqbench.report.tables import Table, config_table, results_table, runs_table, summary_table
+from seqbench.report.tables import config_table, results_table, runs_table, summary_table
 from seqbench.report.verdicts import best_marked, reading
 
 TITLE = "seqbench: model comparison"
@@ -28,28 +29,6 @@ MAIN_METRIC_NOTE = (
     f"{FLAT_RULE} {GAP_RULE}"
 )
 FIGURES_ELSEWHERE = "Learning curves and bar charts are in `comparison.html`."
-
-
-@dataclass
-class Figure:
-    """An inline SVG and what it shows; `wide` lesson figures take the page's full width."""
-
-    kind: str
-    svg: str
-    caption: str
-    wide: bool = False
-
-
-@dataclass
-class Lesson:
-    """One RNN lesson (gradient flow, long memory, ...): reading, tables, figures, samples."""
-
-    key: str
-    title: str
-    reading: list[str]
-    tables: list[Table] = field(default_factory=list)
-    figures: list[Figure] = field(default_factory=list)
-    samples: list[tuple[str, str]] = field(default_factory=list)  # (label, text)
 
 
 @dataclass
@@ -79,7 +58,7 @@ class Page:
     summary: Table
     note: str
     datasets: list[DatasetPage]
-    lessons: list[Lesson]
+    lessons: list[Section]
     reference: str = ""  # which full-budget reference the rankings are held against, or none
 
     @property
@@ -130,7 +109,7 @@ def build_page(
     results: list[DatasetResult],
     runs_dir: Path,
     generated: str,
-    lessons: list[Lesson] = (),
+    lessons: list[Section] = (),
     reference: tuple[dict | None, str] = (None, ""),
 ) -> Page:
     """The page model of a comparison: one section per dataset, then the lessons;

@@ -9,8 +9,8 @@ import json
 from itertools import combinations
 from pathlib import Path
 
+from seqbench.page.formats import names
 from seqbench.report.convergence import cost_per_1k, time_order
-from seqbench.report.formatting import names
 from seqbench.report.judgement import judge
 from seqbench.report.results import DatasetResult, most_common
 

@@ -4,72 +4,12 @@ They hold the statistics (mean and sample std over the good seeds) and the namin
 metric, so every view of a result (tables, readings, figures) reads the same numbers.
 """
 
-import math
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-from seqbench.models import MODELS
+from seqbench.rundir.run import Run, finite, main_metric
 from seqbench.tasks import TASK_KINDS
-
-
-@dataclass(eq=False)  # identity: runs key dicts, and two runs with equal records differ
-class Run:
-    """One training run as its directory records it."""
-
-    path: Path
-    metrics: dict
-    curves: list[dict[str, float]] = field(default_factory=list)
-    config: dict | None = None
-
-    @property
-    def data(self) -> str:
-        return str(self.metrics.get("data", "?"))
-
-    @property
-    def model(self) -> str:
-        return str(self.metrics.get("model", "?"))
-
-    @property
-    def seed(self) -> int | str:
-        return self.metrics.get("seed", "?")
-
-    @property
-    def monitor(self) -> str:
-        return self.metrics.get("monitor") or "val/loss"
-
-    @property
-    def metric(self) -> str:
-        return main_metric(self.monitor)
-
-    @property
-    def score(self) -> float | None:
-        value = (self.metrics.get("test") or {}).get(self.metric)
-        return float(value) if isinstance(value, int | float) else None
-
-    @property
-    def ok(self) -> bool:
-        """Finished with a finite main metric: the only runs that enter means and winners."""
-        return self.metrics.get("status") == "finished" and finite(self.score)
-
-    @property
-    def status(self) -> str:
-        status = str(self.metrics.get("status", "unknown"))
-        return "failed" if status == "finished" and not self.ok else status
-
-    @property
-    def reason(self) -> str:
-        """Why a run does not count; empty for a good run."""
-        if self.ok:
-            return ""
-        if self.metrics.get("reason"):
-            return str(self.metrics["reason"])
-        if self.metrics.get("status") == "running":
-            return "still running (or killed before it could record why)"
-        if self.metrics.get("status") == "finished":
-            return f"{self.metric} is {self.score} (not a finite number)"
-        return "no reason recorded"
 
 
 @dataclass
@@ -188,11 +128,6 @@ METRIC_WORDS = {  # every metric a task logs, main ones first: the order of W&B 
 }
 
 
-def main_metric(monitor: str) -> str:
-    """The main metric: the test value of the metric that picked the best checkpoint."""
-    return "test/" + monitor.split("/", 1)[-1]
-
-
 def metric_words(metric: str, kind: str = "") -> str:
     """A metric name ("val/loss") in words with its unit where it has one."""
     name = metric.split("/", 1)[-1]
@@ -205,12 +140,3 @@ def most_common(values: list) -> object:
     """The majority value (None left out): runs of one dataset may disagree on a detail."""
     values = [v for v in values if v is not None]
     return Counter(values).most_common(1)[0][0] if values else None
-
-
-def finite(value: object) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value)
-
-
-def model_rank(model: str) -> tuple[int, str]:
-    """The paper order (rnn, lstm, gru, transformer), then any other model by name."""
-    return (MODELS.index(model) if model in MODELS else len(MODELS), model)

@@ -2,11 +2,12 @@
 dataset's results (at equal steps and equal time, with cost, its baseline row and any named
 winner marked), its runs and their settings."""
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from seqbench.page.formats import MISSING, count, number, seconds
+from seqbench.page.parts import Table
 from seqbench.report.convergence import Trend, at_time, cost_per_1k, time_order, trends
-from seqbench.report.formatting import MISSING, count, mean_std, number, seconds, seeds_text
+from seqbench.report.formatting import mean_std, seeds_text
 from seqbench.report.judgement import judge
 from seqbench.report.provenance import config_split, run_label, settings_text, where
 from seqbench.report.results import DatasetResult, Run
@@ -24,20 +25,6 @@ SUMMARY_HEADER = [
 ]
 RUN_HEADER = ["model", "seed", "status", "test", "best val", "steps", "time", "directory or reason"]
 CONFIG_HEADER = ["run", "settings that differ"]
-
-
-@dataclass
-class Table:
-    """Rows of text cells. `states` (per row, or empty) say what a row is: "best", "failed",
-    "ok" or "baseline" in a results table, the run's status in a runs table; `models` name
-    each results row's model. Renderers style by them; the cells already say it in words."""
-
-    header: list[str]
-    rows: list[list[str]]
-    caption: str = ""
-    numeric: frozenset[int] = frozenset()  # columns of numbers (right-aligned in HTML)
-    states: list[str] = field(default_factory=list)
-    models: list[str] = field(default_factory=list)
 
 
 def summary_table(results: list[DatasetResult]) -> Table:

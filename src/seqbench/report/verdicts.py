@@ -1,17 +1,15 @@
 """The report's readings, each computed from the numbers so it cannot drift from the tables:
 who leads at equal steps and at equal time and by how much, against the trivial baseline,
 whether the curves had flattened and the gap exceeds the seed spread (so a winner may be
-named, see judgement), and the long-memory study's claims checked seed by seed."""
+named, see judgement)."""
 
-import statistics
 from itertools import pairwise
 
+from seqbench.page.formats import count, names, number, seconds
 from seqbench.report.convergence import time_order
-from seqbench.report.formatting import count, mean_std, names, number, seconds
+from seqbench.report.formatting import mean_std
 from seqbench.report.judgement import Judgement, judge
 from seqbench.report.results import DatasetResult, ModelResult
-
-ADDING_TARGET, RNN_FAILS_ABOVE, COPY_SOLVED = 0.01, 0.1, 0.99
 
 
 def better(a: float, b: float, mode: str) -> bool:
@@ -157,36 +155,3 @@ def reading(result: DatasetResult) -> list[str]:
     if result.baseline_applies:
         sentences.insert(1, _baseline(result, ranked))
     return [s for s in [*sentences, failures] if s]
-
-
-def memory_verdicts(task: str, by_length: dict[int, dict[str, list[float]]]) -> list[str]:
-    """The long-memory study's claims (the LSTM solves adding, the tanh RNN does not; who
-    solves copy), each checked against every seed at every sequence length T."""
-    lines = []
-    for t in sorted(by_length):
-        values = by_length[t]
-        per = {m: statistics.fmean(v) for m, v in values.items()}
-        if task != "adding":
-            solved = [m for m, v in per.items() if v > COPY_SOLVED]
-            lines.append(
-                f"Copy, T={t}: recall accuracy "
-                + ", ".join(f"{m} {number(v)}" for m, v in per.items())
-                + (f"; solved (> 0.99) by {', '.join(solved)}." if solved else "; none solved.")
-            )
-            continue
-        checks = []
-        if "lstm" in per:
-            below = sum(v < ADDING_TARGET for v in values["lstm"])
-            verdict = "target met" if below == len(values["lstm"]) else "target missed"
-            checks.append(
-                f"LSTM {number(per['lstm'])}, below 0.01 on {below} of {len(values['lstm'])} "
-                f"seeds ({verdict})"
-            )
-        if "rnn" in per:
-            above = sum(v > RNN_FAILS_ABOVE for v in values["rnn"])
-            checks.append(
-                f"tanh RNN {number(per['rnn'])}, above 0.1 on {above} of {len(values['rnn'])}"
-            )
-        others = [f"{m} {number(v)}" for m, v in per.items() if m not in ("lstm", "rnn")]
-        lines.append(f"Adding, T={t}: " + "; ".join(checks + others) + ".")
-    return lines

@@ -9,7 +9,7 @@ from pathlib import Path
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from seqbench.config import memory
+from seqbench.config import allowlist, memory
 from seqbench.config.keys import DROPPED
 from seqbench.config.wandb_login import (
     ANSWER_SECONDS,
@@ -85,7 +85,7 @@ def build(cfg: DictConfig, run_dir: Path, resume: str | None = None):
             continue
         if name == "model_checkpoint":
             node = OmegaConf.merge(node, {"monitor": task.monitor, "mode": task.mode})
-        callbacks.append(instantiate(node))
+        callbacks.append(instantiate(allowlist.moved(node)))  # an old run's class paths
     recorder = RunRecorder(run_dir)
     loggers = build_loggers(cfg)
     quiet_lightning(resuming=bool(resume))  # lines not about this run: see seqbench.train.quiet

@@ -20,14 +20,19 @@ be called in training mode"), a limit CPU kernels do not have, so without this t
 worked on a CPU and stopped every recurrent run on a GPU before its first step.
 
 The Lightning callback that records it during training is
-:class:`seqbench.callbacks.gradient_flow.GradientFlowMonitor`.
+:class:`seqbench.lessons.gradient_flow.probe.GradientFlowMonitor`; ``read_profiles``
+reads back what it wrote.
 """
 
+import csv
 import math
+from pathlib import Path
 
 import torch
 from torch import Tensor
 
+from seqbench import rundir
+from seqbench.rundir.run import Run
 from seqbench.tasks.base import SequenceTask
 
 
@@ -90,3 +95,25 @@ def slope(norms_by_distance: dict[int, float]) -> float | None:
     mean_v = sum(v for _, v in points) / len(points)
     spread = sum((d - mean_d) ** 2 for d, _ in points)
     return sum((d - mean_d) * (v - mean_v) for d, v in points) / spread
+
+
+def read_profiles(run: Run) -> dict[str, list[tuple[float, float]]]:
+    """gradient_flow.csv as {"init": [(distance, norm)], "trained": [...]}."""
+    path = Path(run.path) / rundir.GRADIENT_FLOW
+    if not path.is_file():
+        return {}
+    by_step: dict[int, list[tuple[float, float]]] = {}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            try:
+                by_step.setdefault(int(row["step"]), []).append(
+                    (float(row["distance"]), float(row["norm"]))
+                )
+            except (KeyError, ValueError):
+                continue
+    if not by_step:
+        return {}
+    profiles = {"trained": sorted(by_step[max(by_step)])}
+    if 0 in by_step and max(by_step) > 0:
+        profiles["init"] = sorted(by_step[0])
+    return profiles

@@ -19,7 +19,7 @@ from torch import Tensor
 
 from seqbench.data.vocab import BYTE, UNKNOWN, Vocab, encode, unknown_chars
 from seqbench.errors import ConfigError
-from seqbench.lessons.streaming import Streamer
+from seqbench.lessons.streaming.streamer import Streamer
 from seqbench.tasks.base import SequenceTask
 from seqbench.tasks.language_model import LanguageModel
 

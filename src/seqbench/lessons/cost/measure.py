@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from seqbench.errors import ConfigError
-from seqbench.lessons.streaming_bench import CHANNELS, CLASSES, build_classifier
+from seqbench.lessons.streaming.measure import CHANNELS, CLASSES, build_classifier
 from seqbench.lessons.timing import quiet_cpu, synchronizer, timed
 from seqbench.models import MODELS
 from seqbench.tasks import Classifier

@@ -20,7 +20,7 @@ from torch.nn import functional as F
 from seqbench import rundir
 from seqbench.data.text import CharLMDataModule, decode, encode
 from seqbench.errors import ConfigError
-from seqbench.lessons.generation import (
+from seqbench.lessons.exposure_bias.generation import (
     check_char_lm,
     check_length,
     check_request,

@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 
 from seqbench.config import CONF_DIR
 from seqbench.errors import ConfigError
-from seqbench.lessons.streaming import Streamer
+from seqbench.lessons.streaming.streamer import Streamer
 from seqbench.lessons.timing import quiet_cpu, synchronizer, timed
 from seqbench.models import BACKBONES, MODELS
 from seqbench.tasks import Classifier

@@ -1,5 +1,5 @@
 """The gradient-flow monitor: measures gradient flow through time
-(:func:`seqbench.lessons.gradient_flow.measure`) at init, every ``every_n_steps`` and at the
+(:func:`seqbench.lessons.gradient_flow.measure.measure`) at init, every ``every_n_steps`` and at the
 end of training, appends to ``gradient_flow.csv`` and logs a summary (and a W&B table)."""
 
 import csv
@@ -9,7 +9,7 @@ import lightning as L
 from torch import Tensor
 
 from seqbench import rundir
-from seqbench.lessons.gradient_flow import measure, slope
+from seqbench.lessons.gradient_flow.measure import measure, slope
 from seqbench.tasks.base import SequenceTask
 
 

@@ -1,0 +1,1 @@
+"""The activations lesson: see README.md beside this file."""

@@ -1,0 +1,1 @@
+"""The exposure_bias lesson: see README.md beside this file."""

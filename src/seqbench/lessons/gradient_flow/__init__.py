@@ -1,0 +1,1 @@
+"""The gradient_flow lesson: see README.md beside this file."""

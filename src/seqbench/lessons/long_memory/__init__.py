@@ -1,0 +1,1 @@
+"""The long_memory lesson: see README.md beside this file."""
