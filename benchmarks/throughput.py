@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import lightning as L
@@ -37,9 +38,9 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from overhead import RAW_DIR, PlainModel, quiet
 
+import seqbench.train
 from seqbench import config
 from seqbench.builder import build
-from seqbench.train import train
 
 PRESETS = {
     "lstm": ["model=lstm"],
@@ -60,13 +61,10 @@ def sync(device: torch.device) -> None:
 
 
 class Window(L.Callback):
-    """Times training from the end of step ``warmup`` to the end of the run (last one wins)."""
-
-    latest: Window | None = None
+    """Times training from the end of step ``warmup`` to the end of the run."""
 
     def __init__(self, warmup: int) -> None:
         self.warmup, self.started, self.seconds, self.tokens = warmup, 0.0, 0.0, 0
-        Window.latest = self
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx: int) -> None:
         step = trainer.global_step
@@ -87,9 +85,7 @@ def compose_config(args: argparse.Namespace, preset: str, root: Path, *extra: st
         f"budget.max_steps={args.steps}", f"budget.val_every={args.steps}",
         "budget.val_batches=2", "budget.test_batches=1", f"paths.root_dir={root}",
         f"paths.raw_dir={args.raw_dir.resolve()}", f"seed={args.seed}",
-        f"callbacks.gradient_flow.every_n_steps={args.probe_every}",
-        f"+callbacks.window._target_={Window.__module__}.{Window.__qualname__}",
-        f"+callbacks.window.warmup={args.warmup}", *args.overrides, *extra,
+        f"callbacks.gradient_flow.every_n_steps={args.probe_every}", *args.overrides, *extra,
     ]  # fmt: skip
     if args.precision:
         overrides.append(f"trainer.precision={args.precision}")
@@ -97,10 +93,29 @@ def compose_config(args: argparse.Namespace, preset: str, root: Path, *extra: st
         return compose("train", overrides=overrides)
 
 
-def seqbench_tokens_per_s(cfg: DictConfig) -> float:
-    with contextlib.redirect_stdout(io.StringIO()):  # the test table; the bar goes to stderr
-        train(cfg)
-    window = Window.latest
+@contextlib.contextmanager
+def timed_by(window: Window) -> Iterator[None]:
+    """train() with ``window`` last among its Trainer's callbacks (after the probe, the
+    checkpoint and the recorder, so their per-step work is timed). A config may name only
+    seqbench's own classes (``config_targets``), so the window joins the built Trainer."""
+    original = seqbench.train.build
+
+    def build(*args, **kwargs):
+        datamodule, task, trainer, recorder = original(*args, **kwargs)
+        trainer.callbacks.append(window)
+        return datamodule, task, trainer, recorder
+
+    seqbench.train.build = build
+    try:
+        yield
+    finally:
+        seqbench.train.build = original
+
+
+def seqbench_tokens_per_s(cfg: DictConfig, warmup: int) -> float:
+    window = Window(warmup)
+    with timed_by(window), contextlib.redirect_stdout(io.StringIO()):  # the test table
+        seqbench.train.train(cfg)
     return window.tokens / window.seconds
 
 
@@ -182,13 +197,13 @@ def main() -> None:
             for r in range(args.repeats):
                 root = Path(tmp) / str(r)
                 cfg = compose_config(args, preset, root / "a")
-                rows["seqbench"].append(seqbench_tokens_per_s(cfg))
+                rows["seqbench"].append(seqbench_tokens_per_s(cfg, args.warmup))
                 rows["plain"].append(plain_tokens_per_s(cfg, root, device, args.warmup))
                 bare = compose_config(args, preset, root / "b", "~callbacks.gradient_flow")
-                rows["no probe"].append(seqbench_tokens_per_s(bare))
+                rows["no probe"].append(seqbench_tokens_per_s(bare, args.warmup))
                 if args.compile:
                     fast = compose_config(args, preset, root / "c", "compile=true")
-                    rows["compiled"].append(seqbench_tokens_per_s(fast))
+                    rows["compiled"].append(seqbench_tokens_per_s(fast, args.warmup))
             params = build(cfg, Path(tmp) / "size")[1].num_parameters
         median = {k: statistics.median(v) for k, v in rows.items() if v}
         ratio = median["seqbench"] / median["plain"]
