@@ -180,3 +180,18 @@ def test_training_records_the_profile_at_init_during_and_at_the_end(tmp_path: Pa
     assert sorted({int(r["distance"]) for r in rows}) == list(range(100))
     logged = (run_dir / "csv" / "metrics.csv").read_text().splitlines()[0]
     assert "grad_flow/norm_far" in logged and "grad_flow/slope_log10_per_step" in logged
+
+
+def test_the_training_probe_runs_on_one_thread_and_gives_the_same_norms():
+    """The callback measures with torch on one thread (fast for the probe's tiny ops) and
+    leaves the thread count as it found it, with the norms the default threads give."""
+    from seqbench.callbacks.gradient_flow import one_thread
+
+    task, (x, y) = _adding_task("lstm"), _adding_batch()
+    before = torch.get_num_threads()
+    expected = gradient_flow.measure(task, x, y)
+    with one_thread():
+        assert torch.get_num_threads() == 1
+        got = gradient_flow.measure(task, x, y)
+    assert torch.get_num_threads() == before
+    assert got == pytest.approx(expected, rel=1e-6)

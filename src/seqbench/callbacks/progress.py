@@ -45,9 +45,10 @@ class ProgressBar(RichProgressBar):
 
     def on_train_batch_end(self, trainer: L.Trainer, module, outputs, batch, batch_idx: int):
         now = time.monotonic()
-        last = batch_idx + 1 == self.total_train_batches
+        due = now - self._drawn >= self.min_interval_s
         done = trainer.global_step >= trainer.estimated_stepping_batches
-        if last or done or now - self._drawn >= self.min_interval_s:
+        # the epoch's length is asked last: Lightning works it out anew on every call
+        if due or done or batch_idx + 1 == self.total_train_batches:
             self._drawn = now
             self._ensure_train_bar(trainer)  # a resumed mid-epoch run starts here
             self._update(self.train_progress_bar_id, trainer.global_step)
