@@ -8,7 +8,7 @@ Target: time-per-step ratio (Lightning / plain) at most 1.05, losses equal to 5 
 Lightning side: the real config is composed with Hydra's Compose API (logger=none, no
 validation, a one-batch test, no progress bar unless --progress-bar) and run by
 ``seqbench.train.train``, the function `seqbench-train` calls. A probe callback, added by a
-config override (``+callbacks.overhead_probe``), records ``train/loss`` and a timestamp at
+callback joined to the built Trainer (:func:`timed_by`), records ``train/loss`` and a timestamp at
 every ``on_train_batch_end``.
 
 Plain side: seeded as train() seeds, the same DataModule and task are built with
@@ -53,7 +53,7 @@ from torch import Tensor, nn
 
 from seqbench import config
 from seqbench.models import detach_state
-from seqbench.train import train
+from seqbench.train import main as train_main
 from seqbench.train.build import build
 
 DECIMALS = 5
@@ -195,7 +195,6 @@ def compose_config(args: argparse.Namespace, root: Path) -> DictConfig:
         f"paths.root_dir={root}",
         f"paths.raw_dir={args.raw_dir.resolve()}",
         "print_config=false",
-        f"+callbacks.overhead_probe._target_={StepProbe.__module__}.{StepProbe.__qualname__}",
     ]
     if not args.progress_bar:
         overrides += ["~callbacks.progress_bar", "+trainer.enable_progress_bar=false"]
@@ -204,12 +203,34 @@ def compose_config(args: argparse.Namespace, root: Path) -> DictConfig:
         return compose("train", overrides=overrides)
 
 
+@contextlib.contextmanager
+def timed_by(window: L.Callback) -> Iterator[None]:
+    """train() with ``window`` last among its Trainer's callbacks (after the probe, the
+    checkpoint and the recorder, so their per-step work is timed). A config may name only
+    seqbench's own classes (``config_targets``), so the window joins the built Trainer."""
+    original = train_main.build
+
+    def build(*args, **kwargs):
+        datamodule, task, trainer, recorder = original(*args, **kwargs)
+        trainer.callbacks.append(window)
+        return datamodule, task, trainer, recorder
+
+    train_main.build = build
+    try:
+        yield
+    finally:
+        train_main.build = original
+
+
 def run_lightning(cfg: DictConfig, partner: PlainLoop | None, verbose: bool) -> Side:
     """One `seqbench-train` run (fit, then the one-batch test) in a fresh run directory."""
     StepProbe.partner, StepProbe.latest = partner, None
     try:
-        with contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO()):
-            train(cfg)  # unless verbose, the test-metrics table is not printed
+        quiet_stdout = (
+            contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())
+        )
+        with timed_by(StepProbe()), quiet_stdout:
+            train_main.train(cfg)  # unless verbose, the test-metrics table is not printed
     finally:
         StepProbe.partner = None
     if StepProbe.latest is None:

@@ -28,7 +28,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import lightning as L
@@ -36,7 +35,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import DictConfig
-from overhead import RAW_DIR, PlainModel, quiet
+from overhead import RAW_DIR, PlainModel, quiet, timed_by
 
 from seqbench import config
 from seqbench.train import main as train_main
@@ -91,25 +90,6 @@ def compose_config(args: argparse.Namespace, preset: str, root: Path, *extra: st
         overrides.append(f"trainer.precision={args.precision}")
     with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
         return compose("train", overrides=overrides)
-
-
-@contextlib.contextmanager
-def timed_by(window: Window) -> Iterator[None]:
-    """train() with ``window`` last among its Trainer's callbacks (after the probe, the
-    checkpoint and the recorder, so their per-step work is timed). A config may name only
-    seqbench's own classes (``config_targets``), so the window joins the built Trainer."""
-    original = train_main.build
-
-    def build(*args, **kwargs):
-        datamodule, task, trainer, recorder = original(*args, **kwargs)
-        trainer.callbacks.append(window)
-        return datamodule, task, trainer, recorder
-
-    train_main.build = build
-    try:
-        yield
-    finally:
-        train_main.build = original
 
 
 def seqbench_tokens_per_s(cfg: DictConfig, warmup: int) -> float:
