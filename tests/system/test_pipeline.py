@@ -156,7 +156,9 @@ def test_changing_one_models_or_datasets_config_reruns_only_its_stages(tmp_path,
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs" / ".params-ok").write_text("params ok\n")
     subprocess.run(["dvc", "init", "--no-scm", "-q"], cwd=tmp_path, check=True)
-    stages = [s for s in Repo(str(tmp_path)).index.stages if s.name.startswith(("train@", "activ"))]
+    fingerprint = ["python", "-m", "seqbench.launch.fingerprint", "train-code"]
+    subprocess.run([*fingerprint, "--out", "runs/.train-code"], cwd=tmp_path, check=True)
+    stages = [s for s in Repo(str(tmp_path)).index.stages if s.name.startswith(("train", "activ"))]
     for out in (out for stage in stages for out in stage.outs):
         path = tmp_path / out.def_path
         if path.name == "checkpoints":
@@ -185,6 +187,12 @@ def test_changing_one_models_or_datasets_config_reruns_only_its_stages(tmp_path,
     assert changed() - {"train@adding-gru", "train@watch-gru", "train@watch-rnn"} == {
         "activations@adding-irnn-0"
     }
+    # code every run shares: its fingerprint stage changes, and once it has run, every stage
+    with (tmp_path / "src" / "seqbench" / "models" / "recurrent.py").open("a") as f:
+        f.write("# edited\n")
+    assert "train-code" in changed()
+    subprocess.run([*fingerprint, "--out", "runs/.train-code"], cwd=tmp_path, check=True)
+    assert changed() == set(names)  # train-code too: its lock still names the old hashes
 
 
 def test_together_needs_its_separator_and_reports_a_failed_run(tmp_path):

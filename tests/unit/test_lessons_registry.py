@@ -13,6 +13,7 @@ import json
 import pytest
 import yaml
 from helpers.cli import ROOT, SMOKE, run_cli
+from helpers.dvc_stages import covers, stages, watched
 
 from seqbench.cli.main import build_parser
 from seqbench.config import allowlist
@@ -21,10 +22,6 @@ from seqbench.page.parts import Section
 
 PACKAGE = ROOT / "src" / "seqbench"
 OLD_PROBE = "seqbench.callbacks.gradient_flow.GradientFlowMonitor"
-
-
-def _stages() -> dict:
-    return yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 
 
 def _commands() -> set[str]:
@@ -63,16 +60,15 @@ def test_every_lesson_folder_is_registered():
 
 @pytest.mark.parametrize("key", LESSONS)
 def test_dvc_has_the_stages_of_every_lesson_and_they_depend_on_its_code(key):
-    lesson, stages = LESSONS[key], _stages()
-    missing = [stage for stage in lesson.stages if stage not in stages]
+    lesson, all_stages = LESSONS[key], stages()
+    missing = [stage for stage in lesson.stages if stage not in all_stages]
     assert not missing, f"{key}: dvc.yaml has no stage {missing}"
     measure = f"src/seqbench/lessons/{lesson.folder}/{lesson.measure.split(':')[0]}.py"
-    deps = {dep for stage in lesson.stages for dep in stages[stage].get("deps", [])}
-    covered = any(measure == dep or measure.startswith(dep.rstrip("/") + "/") for dep in deps)
-    if lesson.folder in ("long_memory", "activations"):  # measured by training, read back by
-        covered = "src/seqbench/lessons/gradient_flow/probe.py" in deps  # the report: stages train
-    assert covered, f"{key}: no stage of {lesson.stages} depends on {measure}"
-    assert {"src/seqbench/lessons", "src/seqbench/page"} <= set(stages["report"]["deps"])
+    if lesson.folder in ("long_memory", "activations"):  # measured by training (the probe),
+        measure = "src/seqbench/lessons/gradient_flow/probe.py"  # read back by the report
+    deps = [dep for stage in lesson.stages for dep in watched(all_stages[stage], all_stages)]
+    assert covers(deps, measure), f"{key}: no stage of {lesson.stages} depends on {measure}"
+    assert {"src/seqbench/lessons", "src/seqbench/page"} <= set(all_stages["report"]["deps"])
 
 
 @pytest.mark.parametrize("key", LESSONS)
