@@ -13,6 +13,7 @@ from seqbench.train import precheck
 
 SMOKE = ("data=copy", "model=gru", "budget=smoke")
 LONG_NAME = "x" * 300
+STUDY = ("experiment=long_memory", "data=adding", "model=lstm", "paths.raw_dir=data/raw")
 
 
 def make_file(relative: str, content: bytes = b"not a folder\n"):
@@ -80,6 +81,12 @@ def link(name: str, target: str):
 def pipeline_run(project):
     """A prepare step: a finished run where the DVC pipeline keeps one."""
     shutil.copytree(project / FINISHED, project / PIPELINE_RUN)
+
+
+def former_run(below: str):
+    """A prepare step: the finished run where seqbench put runs trained by hand before they
+    moved from runs/ to outputs/ (runs/<below>), with nothing at outputs/<below>."""
+    return lambda project: shutil.copytree(project / FINISHED, project / "runs" / below)
 
 
 def loop(project):
@@ -178,6 +185,19 @@ OVERRIDES = [
     Case("overwrite-not-a-flag", (*TRAIN, *SMOKE, "overwrite=maybe"), "overwrite must be true"),
     Case("keep-going-not-a-flag", (*TRAIN, "keep_going=sometimes"), "keep_going must be"),
     Case("ckpt-path-last-without-one", (*TRAIN, "data=watch", "ckpt_path=last"), "ckpt_path=last"),
+    Case(
+        "ckpt-path-last-of-a-run-in-the-old-default-place",
+        (*TRAIN, *SMOKE[:2], "seed=1", "ckpt_path=last"),
+        "runs/copy/gru/1 holds one (the default place before runs trained by hand moved to "
+        "outputs/): resume it with paths.run_dir=runs/copy/gru/1",
+        prepare=former_run("copy/gru/1"),
+    ),
+    Case(
+        "ckpt-path-last-of-a-study-run-in-the-old-default-place",
+        (*TRAIN, *STUDY, "ckpt_path=last"),
+        "resume it with paths.run_dir=runs/memory/adding/lstm/0",
+        prepare=former_run("memory/adding/lstm/0"),
+    ),
     Case("ckpt-path-missing-file", (*TRAIN, "ckpt_path=nowhere.ckpt"), "does not exist"),
     Case("ckpt-path-is-a-folder", (*TRAIN, "ckpt_path=outputs"), "does not exist"),
 ]
@@ -186,6 +206,21 @@ OVERRIDES = [
 @pytest.mark.parametrize("case", FOLDERS + PLACES + OVERRIDES, ids=lambda case: case.id)
 def test_refused_cleanly(case, project, tmp_path):
     check(case, project, tmp_path)
+
+
+def test_the_old_default_place_is_named_only_when_it_holds_a_last_checkpoint(project, tmp_path):
+    """runs/copy/gru/1 with a finished run's results but no checkpoints/last.ckpt: nothing
+    there to resume, so the error names no other folder."""
+
+    def results_only(project):
+        former_run("copy/gru/1")(project)
+        shutil.rmtree(project / "runs" / "copy" / "gru" / "1" / "checkpoints")
+
+    case = Case("ckpt-path-last-old-place-without-one",
+                (*TRAIN, *SMOKE[:2], "seed=1", "ckpt_path=last"),
+                "gru/1/checkpoints/last.ckpt does not exist; drop ckpt_path to start",
+                prepare=results_only)  # fmt: skip
+    assert "paths.run_dir=" not in check(case, project, tmp_path).stderr
 
 
 def test_the_project_folder_by_its_absolute_path_is_refused(project, tmp_path):

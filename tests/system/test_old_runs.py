@@ -159,19 +159,27 @@ def test_an_interrupted_old_run_resumes_to_its_end(resumed):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="a run resumed in another folder than it was trained in (copied, moved, another "
-    "clone) gets Lightning's ModelCheckpoint state dropped ('dirpath has changed'), so it "
-    "writes last-v1.ckpt and best-v1.ckpt beside the old files: last.ckpt stays at step 10",
-)
 def test_a_resumed_old_run_keeps_its_checkpoint_names(resumed):
     """checkpoints/last.ckpt and best.ckpt, the names every reader (resume, generate, the
-    lessons) uses, hold the resumed run's end, and no versioned copies appear."""
+    lessons) uses, hold the resumed run's end, and no versioned copies appear, though the
+    run was trained in another folder (/tmp/runs_029c830/...): seqbench's RunCheckpoint
+    moves Lightning's saved state into the run's folder, where Lightning drops it."""
     names = sorted(p.name for p in (resumed / "checkpoints").glob("*.ckpt"))
     assert names == ["best.ckpt", "last.ckpt"], names
     last = torch.load(resumed / "checkpoints" / "last.ckpt", weights_only=True)
     assert last["global_step"] == 40
+    old = torch.load(INTERRUPTED / "checkpoints" / "last.ckpt", weights_only=True)
+    (key,) = [k for k in old["callbacks"] if k.startswith("ModelCheckpoint")]
+    state, before = last["callbacks"][key], old["callbacks"][key]  # the same key: either class
+    folder = str((resumed / "checkpoints").resolve())
+    assert state["dirpath"] == folder
+    assert state["best_model_path"] == f"{folder}/best.ckpt"  # never the old place's file
+    assert state["last_model_path"] == f"{folder}/last.ckpt"
+    assert list(state["best_k_models"]) == [f"{folder}/best.ckpt"]
+    assert state["best_model_score"] <= before["best_model_score"]  # the old best counted
+    best = torch.load(resumed / "checkpoints" / "best.ckpt", weights_only=True)
+    assert _metrics(resumed)["best_val"] == pytest.approx(float(state["best_model_score"]))
+    assert best["callbacks"][key]["best_model_score"] == state["best_model_score"]
 
 
 @pytest.mark.slow

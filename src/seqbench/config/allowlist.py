@@ -55,7 +55,8 @@ TASK_FOR_KIND = {
 OPTIMIZERS = ("Adam", "AdamW", "NAdam", "RAdam", "Adamax", "SGD", "RMSprop", "Adagrad")
 SCHEDULERS = ("CosineAnnealingLR", "LinearLR", "StepLR", "MultiStepLR", "ExponentialLR")
 CALLBACKS = (
-    "lightning.pytorch.callbacks.ModelCheckpoint",
+    "seqbench.callbacks.checkpoint.RunCheckpoint",  # the default: follows a moved run folder
+    "lightning.pytorch.callbacks.ModelCheckpoint",  # users' older configs name it
     "lightning.pytorch.callbacks.EarlyStopping",
     "lightning.pytorch.callbacks.LearningRateMonitor",
     "seqbench.callbacks.progress.ProgressBar",

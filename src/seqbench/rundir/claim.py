@@ -1,6 +1,8 @@
 """Claiming a run folder: resume, refuse or clear what a new run replaces."""
 
+import re
 import shutil
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from seqbench.errors import ConfigError
@@ -10,6 +12,7 @@ from seqbench.rundir.layout import (
     CURVES,
     GRADIENT_FLOW,
     LAST,
+    LAYOUTS,
     METRICS,
     checkpoint,
     hydra_file,
@@ -29,6 +32,37 @@ def holds_run(run: Path) -> bool:
     return read_metrics(run).get("status") not in ("failed", "interrupted")
 
 
+HAND_TRAINED, FORMERLY = "outputs", "runs"  # where runs trained by hand go; went until cf14f74
+
+
+def former_place(run: Path) -> Path | None:
+    """Where seqbench put ``run`` by default before runs trained by hand moved from runs/ to
+    outputs/ (the same layout below it), when ``run`` is such a default place."""
+    parts = Path(run).parts
+    for layout in LAYOUTS.values():
+        names = [re.sub(r"\{\w+\}", "*", name) for name in layout.split("/")]
+        if len(parts) <= len(names) or parts[-len(names) - 1] != HAND_TRAINED:
+            continue
+        below = parts[-len(names) :]
+        if all(fnmatchcase(part, name) for part, name in zip(below, names, strict=True)):
+            return Path(*parts[: -len(names) - 1], FORMERLY, *below)
+    return None
+
+
+def no_last(run: Path, last: Path) -> str:
+    """The error for ckpt_path=last without a last checkpoint; it names the run's former
+    default place when that holds one, so a user's old command finds its run again."""
+    missing = f"ckpt_path=last but {last} does not exist"
+    former = former_place(run)
+    if former is not None and checkpoint(former, LAST).is_file():
+        return (
+            f"{missing}; {former} holds one (the default place before runs trained by hand "
+            f"moved to {HAND_TRAINED}/): resume it with paths.run_dir={former}, or drop "
+            "ckpt_path to start"
+        )
+    return f"{missing}; drop ckpt_path to start"
+
+
 def claim(run: Path, ckpt_path: str | None, overwrite: bool) -> str | None:
     """The checkpoint a run resumes from (``ckpt_path``: "last", a file, or none) after
     checking it exists; refuses a folder that holds another run unless ``overwrite`` is set.
@@ -37,7 +71,7 @@ def claim(run: Path, ckpt_path: str | None, overwrite: bool) -> str | None:
     last = checkpoint(run, LAST)
     if ckpt_path == "last":
         if not last.is_file():
-            raise ConfigError(f"ckpt_path=last but {last} does not exist; drop ckpt_path to start")
+            raise ConfigError(no_last(run, last))
         return str(last)
     if ckpt_path:
         if not Path(ckpt_path).is_file():
