@@ -6,7 +6,7 @@ hold one concern each (paths, value checks, keys, the _target_ allowlist, the me
 
 from seqbench.config.compose import Composer, compose, composer
 from seqbench.config.paths import CONF_DIR, NAME, group_options, searchpath_dirs
-from seqbench.config.show import tree
+from seqbench.config.show import clean, tree
 from seqbench.config.validate import Checked, check_group_overrides, validate
 from seqbench.errors import one_line
 
@@ -16,6 +16,7 @@ __all__ = [
     "Checked",
     "Composer",
     "check_group_overrides",
+    "clean",
     "compose",
     "composer",
     "group_options",

@@ -26,7 +26,7 @@ from seqbench import config, ranks, rundir
 from seqbench.errors import Interrupted, SeqbenchError, one_line
 from seqbench.rundir import location
 from seqbench.rundir.record import record_config
-from seqbench.safety.redaction import protect, scrub, scrub_all, scrubbed_argv
+from seqbench.safety.redaction import protect, scrub, scrubbed_argv
 from seqbench.train.build import build, configure_backend
 from seqbench.train.precheck import precheck
 
@@ -66,17 +66,23 @@ def claim_run_dir(cfg: DictConfig) -> tuple[Path, str | None]:
     return run_dir, resume
 
 
-def show_config(cfg: DictConfig) -> None:
+def show_config(cfg: DictConfig, clean: dict) -> None:
+    """The config on the console (``clean``: resolved and redacted, as the loggers get it)."""
     if cfg.print_config and not is_child_rank():
         from rich import print as rich_print
 
-        rich_print(config.tree(cfg))
+        rich_print(config.tree(clean))
 
 
 def start(
-    cfg: DictConfig, run_dir: Path, resume: str | None = None, checked: config.Checked | None = None
+    cfg: DictConfig,
+    run_dir: Path,
+    resume: str | None = None,
+    checked: config.Checked | None = None,
+    clean_config: dict | None = None,
 ) -> Run:
-    """Seeded construction of everything, the config logged, and metrics.json's header."""
+    """Seeded construction of everything, the config logged (``clean_config``: resolved and
+    redacted once, see :func:`train`), and metrics.json's header."""
     import lightning as L  # 3-5 s: only once the config is known to be good
 
     configure_backend(cfg)
@@ -85,7 +91,8 @@ def start(
     run = Run(run_dir, *build(cfg, run_dir, resume, estimate))
     if cfg.compile:
         run.task.backbone.compile()  # in place: checkpoints keep their parameter names
-    clean_config = scrub_all(OmegaConf.to_container(cfg, resolve=True))
+    if clean_config is None:
+        clean_config = config.clean(cfg)
     with scrubbed_argv():  # W&B records the program's arguments when its run starts
         for logger in run.trainer.loggers:
             logger.log_hyperparams(
@@ -172,10 +179,11 @@ def train(cfg: DictConfig, checked: config.Checked | None = None) -> float:
     if checked is None:
         checked = config.validate(cfg)
     run_dir, resume = claim_run_dir(cfg)
-    show_config(cfg)
+    clean = config.clean(cfg)  # shown and logged: resolved and redacted once
+    show_config(cfg, clean)
     environment = set(os.environ)  # restored by finish()
     try:
-        run = start(cfg, run_dir, resume, checked)  # checks the checkpoint to resume first
+        run = start(cfg, run_dir, resume, checked, clean)  # checks the checkpoint to resume first
     except Exception as error:  # before the first step: recorded, and the folder retryable
         if not resume and not is_child_rank():  # (a refused resume leaves its run as it was)
             record_config(cfg)
