@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from seqbench.cli.command import Command
 from seqbench.safety import atomic
 
 
@@ -66,17 +67,21 @@ def _cost_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Add stream-bench and cost-bench to the `seqbench` parser."""
-    bench = commands.add_parser("stream-bench", help="streaming latency and state memory")
+def _stream_arguments(bench: argparse.ArgumentParser) -> None:
     bench.add_argument("--positions", type=int, default=4096, help="steps to stream per model")
     bench.add_argument("--out", type=Path, default=Path("reports/lessons/streaming.json"))
-    bench.set_defaults(run=_stream_bench)
-    cost = commands.add_parser("cost-bench", help="training step time and memory against T")
+    bench.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+
+
+def _cost_arguments(cost: argparse.ArgumentParser) -> None:
     cost.add_argument("--lengths", type=int, nargs="+", metavar="T", help="default 64 ... 4096")
     cost.add_argument("--batch", type=int, help="sequences per step (default 2)")
     cost.add_argument("--steps", type=int, help="timed steps per T, median taken (default 5)")
     cost.add_argument("--out", type=Path, default=Path("reports/lessons/cost.json"))
-    cost.set_defaults(run=_cost_bench)
-    for sub in (bench, cost):
-        sub.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    cost.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+
+
+COMMANDS = [  # entries of the `seqbench` command table (seqbench.cli.main)
+    Command("stream-bench", "streaming latency and state memory", _stream_bench, _stream_arguments),
+    Command("cost-bench", "training step time and memory against T", _cost_bench, _cost_arguments),
+]
