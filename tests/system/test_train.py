@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import torch
 from helpers.cli import ROOT, one_line_error, run_cli
-from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from seqbench import config
@@ -33,8 +32,7 @@ def compose_cfg(tmp_path: Path, raw_dir: Path, *overrides: str) -> DictConfig:
         "logger=csv",
         "print_config=false",
     ]
-    with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=[*base, *overrides])
+    return config.compose([*base, *overrides])
 
 
 def results(run_dir: Path) -> dict:
