@@ -265,14 +265,26 @@ def hydra_main(checked: config.Checked | None = None) -> float | None:
     return entry(Job(checked))()
 
 
+def as_seqbench_train(argv: list[str]) -> None:
+    """This process made to read as ``seqbench-train ARGV`` (``seqbench train ARGV``): Hydra
+    parses ``sys.argv``, and Lightning's DDP launcher starts the other ranks with it, as
+    ``python sys.argv[0] ...`` or, under ``python -m``, as ``python -m <__main__'s module>
+    ...``: both must start seqbench-train, not ``seqbench`` without its ``train``."""
+    import importlib.util
+
+    script = Path(sys.argv[0]).with_name("seqbench-train")  # beside the `seqbench` script
+    sys.argv = [str(script) if script.is_file() else TRAIN_MAIN, *argv]
+    entry = sys.modules["__main__"]
+    if getattr(entry, "__spec__", None) is not None:  # python -m seqbench.cli train ...
+        entry.__spec__ = importlib.util.find_spec("seqbench.train.__main__")
+
+
 def main(argv: list[str] | None = None) -> None:
-    """``seqbench-train`` (and ``seqbench train``: ``argv``, its arguments after ``train``).
-    Hydra and Lightning's DDP launcher read ``sys.argv``: given ``argv``, it becomes the
-    arguments of ``python -m seqbench.train``, which a DDP child can start again."""
+    """``seqbench-train``; ``seqbench train`` gives ``argv`` (its arguments after ``train``)."""
     from seqbench.train import hydra_flags, sweep
 
     if argv is not None:
-        sys.argv = [TRAIN_MAIN, *argv]
+        as_seqbench_train(argv)
     sys.argv = sweep.child_argv(sys.argv)
     protect(sys.argv)  # whatever fails, no secret given on the command line is printed
     try:
