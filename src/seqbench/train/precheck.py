@@ -72,7 +72,7 @@ def precheck(argv: list[str], child_rank: bool) -> Prechecked:
         if args.multirun or (cfg.hydra.mode == RunMode.MULTIRUN and args.cfg is None):
             from seqbench.train import sweep_check
 
-            sweep_check.check_sweep(cfg, name, overrides)
+            sweep_check.check_sweep(cfg, name, overrides, compose)
             return Prechecked(args)
         if sweeps:
             raise ConfigError(
