@@ -207,6 +207,32 @@ def test_ddp_sim_trains_on_two_processes_and_logs_once(tmp_path, raw_dir):
 
 
 @pytest.mark.slow
+def test_seqbench_train_starts_its_ddp_ranks_as_seqbench_train(tmp_path, raw_dir):
+    """Lightning restarts the other ranks from sys.argv (or ``python -m``'s module): through
+    `seqbench train` they must start seqbench-train, not `seqbench` without its `train`
+    (before the command table, rank 1 died on argparse and rank 0 waited for it forever)."""
+    cmd = _train_cmd(tmp_path, raw_dir, "trainer=ddp_sim", "data=watch", "model=gru")
+    cmd[2:3] = ["seqbench.cli", "train"]
+    result = subprocess.run(
+        [
+            *cmd,
+            "budget=smoke",
+            "budget.max_steps=2",
+            "budget.val_every=2",
+            "budget.val_batches=1",
+            "budget.test_batches=1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "GLOBAL_RANK: 1, MEMBER: 2/2" in result.stderr + result.stdout
+    out = results(tmp_path / "outputs" / "watch" / "gru" / "0")
+    assert out["status"] == "finished" and out["devices"] == 2 and out["steps"] == 2
+
+
+@pytest.mark.slow
 def test_wandb_runs_offline_without_credentials_and_keeps_keys_out(tmp_path, raw_dir):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB")}
     env |= {
