@@ -151,7 +151,7 @@ def test_seqbench_together_is_seqbench_together(tmp_path, raw_dir):
     """`seqbench together` (the command table's entry) runs the same runs as the console
     script: both seeds trained side by side, each finished in its own folder."""
     common = (f"paths.root_dir={tmp_path}", f"paths.raw_dir={raw_dir}", *RUN[:3])
-    common += ("budget.max_steps=4", *RUN[4:])
+    common += ("budget.max_steps=4", "budget.val_every=2", *RUN[5:])
     cmd = [sys.executable, "-m", "seqbench.cli", "together", *SEEDS, "--", *common]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
