@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import torch
 from helpers.cli import run_cli
-from hydra import compose, initialize_config_dir
 
 from seqbench import config
 from seqbench.lessons.streaming.streamer import Streamer, stream
@@ -48,8 +47,7 @@ def run(root: Path, data_dir: Path, *overrides: str) -> dict:
     """One seqbench-train run in this process; its metrics.json."""
     base = [f"paths.root_dir={root}", f"paths.raw_dir={data_dir}", "logger=csv"]
     base += ["print_config=false", "callbacks.progress_bar=null", "budget=smoke", GPU]
-    with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=[*base, *overrides])
+    cfg = config.compose([*base, *overrides])
     train(cfg)
     return json.loads((Path(cfg.paths.run_dir) / "metrics.json").read_text())
 

@@ -344,3 +344,33 @@ def test_a_checkpoint_with_code_in_it_is_refused_unrun(tmp_path):
     result = run_cli("seqbench.cli", "generate", str(evil), env=ENV, cwd=tmp_path)
     assert "holds pickled objects (posix.system)" in one_line_error(result)
     assert not (tmp_path / "pwned").exists()
+
+
+def test_text_lessons_onto_a_full_disk_keeps_the_previous_json(trained, raw_dir, tmp_path):
+    """text.json is a DVC output: written whole or not at all (as the benchmarks' JSON), so a
+    full disk leaves the previous file as it was, no temporary file, and one line (exit 1)."""
+    import contextlib
+    import subprocess
+
+    from seqbench.safety import atomic
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)]
+    mounted = subprocess.run(mount, capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip() or 'not root'})")
+    try:
+        out = disk / "text.json"
+        out.write_text('{"previous": true}\n')
+        with contextlib.suppress(OSError), (disk / "filler").open("wb", buffering=0) as filler:
+            while True:
+                filler.write(b"\0" * 4096)
+        args = ("--seed", "0", "--chars", "40", "--raw-dir", str(raw_dir), "--out", str(out))
+        result = run_cli("seqbench.cli", "text-lessons", str(trained), *args, env=ENV, timeout=300)
+        assert result.returncode == 1, result.stderr[-3000:]
+        assert f"the disk holding {disk} is full" in one_line_error(result)
+        assert out.read_text() == '{"previous": true}\n'
+        assert not list(disk.glob(f"*{atomic.PARTIAL}"))
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)

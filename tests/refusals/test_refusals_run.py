@@ -237,8 +237,8 @@ def test_a_search_is_not_refused_for_the_single_run_folder(project, tmp_path, mo
     single = ["data=copy", "model=gru"]
     with pytest.raises(ConfigError, match="already holds a run"):
         precheck.precheck(single, child_rank=False)
-    precheck.precheck([*single, "hparams_search=recurrent"], child_rank=False)
-    assert not precheck.passed()  # each job checks its own config and folder
+    search = precheck.precheck([*single, "hparams_search=recurrent"], child_rank=False)
+    assert search.checked is None  # each job checks its own config and folder
 
 
 @pytest.mark.slow

@@ -11,7 +11,6 @@ import socket
 
 import pytest
 from helpers.refusals import TRAIN, Case, check
-from hydra import compose, initialize_config_dir
 from omegaconf import open_dict
 
 from seqbench import config
@@ -387,8 +386,7 @@ def test_refused_by_the_config_check(case):
     overrides = [a for a in case.argv[1:] if not a.startswith("-")]
     with pytest.raises(ConfigError) as refused:
         config.check_group_overrides(overrides)
-        with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
-            cfg = compose("train", overrides=overrides, return_hydra_config=True)
+        cfg = config.compose(overrides, hydra_config=True)
         hydra_settings.check_hydra(cfg.hydra)
         with open_dict(cfg):
             cfg.paths.run_dir = str(cfg.hydra.run.dir)
@@ -398,8 +396,7 @@ def test_refused_by_the_config_check(case):
 
 
 def composed(*overrides: str):
-    with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=list(overrides))
+    return config.compose(overrides)
 
 
 TASKS, DATASETS = config.group_options("task"), config.group_options("data")

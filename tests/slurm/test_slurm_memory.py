@@ -4,7 +4,6 @@ tests/slurm/test_slurm.py submits the request to a real cluster."""
 
 import pytest
 from helpers.cli import one_line_error, run_cli
-from hydra import compose, initialize_config_dir
 
 from seqbench import config
 from seqbench.errors import ConfigError
@@ -12,8 +11,7 @@ from seqbench.launch import slurm
 
 
 def request(*overrides: str) -> dict:
-    with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
-        cfg = compose("train", ["hydra/launcher=slurm", *overrides], return_hydra_config=True)
+    cfg = config.compose(["hydra/launcher=slurm", *overrides], hydra_config=True)
     return {key: value for key, value in slurm.job_request(cfg).items() if key in slurm.MEMORY}
 
 

@@ -118,10 +118,8 @@ def test_run_dir_is_one_setting_whichever_is_given(tmp_path, raw_dir, key, extra
 
 def test_compose_api_falls_back_to_the_default_run_dir(tmp_path):
     """Compose (precheck, tests) has no Hydra output directory: the default folder stands."""
-    from hydra import compose, initialize_config_dir
-
-    with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=[f"paths.root_dir={tmp_path}", "data=adding"])
-        memory = compose("train", overrides=["experiment=long_memory", "data=adding"])
+    with config.composer() as compose:
+        cfg = compose([f"paths.root_dir={tmp_path}", "data=adding"])
+        memory = compose(["experiment=long_memory", "data=adding"])
     assert cfg.paths.run_dir == f"{tmp_path}/outputs/adding/lstm/0"
     assert memory.paths.run_dir == "./outputs/memory/adding/lstm/0"

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from helpers.refusals import FINISHED, digest
-from hydra import compose, initialize_config_dir
 from test_dvc_queue import clone  # noqa: F401 (the fixture: a clone with data/raw cached)
 
 from seqbench import config
@@ -21,8 +20,7 @@ CELLS = (("adding", "lstm"), ("shakespeare", "rnn"), ("watch", "gru"))  # cells 
 
 def hand_run_dir(data: str, model: str) -> str:
     """Where `seqbench-train data=D model=M` puts its run when given no folder."""
-    with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=[f"data={data}", f"model={model}"]).paths.run_dir
+    return config.compose([f"data={data}", f"model={model}"]).paths.run_dir
 
 
 def refused_experiment(clone, *args: str) -> subprocess.CompletedProcess:

@@ -8,7 +8,6 @@ from pathlib import Path
 import yaml
 from dvc.repo import Repo
 from helpers.cli import ROOT, one_line_error, run_cli
-from hydra import compose, initialize_config_dir
 
 from seqbench import config
 
@@ -129,11 +128,10 @@ def test_every_training_stage_writes_where_its_command_trains(tmp_path):
     assert {s.name.split("@")[0] for s in stages} == {
         "train", "train-more", "activations", "activations-tanh", "memory", "memory-long"
     }  # fmt: skip
-    with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
+    with config.composer() as compose:
         for stage in stages:
             run_dirs = [
-                Path(compose("train", overrides=overrides).paths.run_dir)
-                for overrides in stage_runs(stage.cmd)
+                Path(compose(overrides).paths.run_dir) for overrides in stage_runs(stage.cmd)
             ]
             outs = [Path(out.def_path) for out in stage.outs]
             checkpoints = {out for out in outs if out.name == "checkpoints"}

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 from helpers.cli import one_line_error, run_cli
-from hydra import compose, initialize_config_dir
 from hydra.utils import get_class
 
 from seqbench import config
@@ -83,14 +82,10 @@ def test_optuna_search_resumes_from_its_sqlite_study(tmp_path, raw_dir):
 
 def test_search_direction_follows_each_task_metric():
     """minimize for losses and val/mse, maximize for val/acc, for every dataset."""
-    with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
+    with config.composer() as compose:
         for search in config.group_options("hparams_search"):
             for data in config.group_options("data"):
-                cfg = compose(
-                    "train",
-                    overrides=[f"hparams_search={search}", f"data={data}"],
-                    return_hydra_config=True,
-                )
+                cfg = compose([f"hparams_search={search}", f"data={data}"], hydra_config=True)
                 mode = get_class(cfg.task._target_).mode
                 expected = {"min": "minimize", "max": "maximize"}[mode]
                 assert cfg.hydra.sweeper.direction == expected, (search, data)
@@ -186,8 +181,7 @@ def test_slurm_launcher_config_composes():
         "hydra.launcher.timeout_min=30",
         "hydra.launcher.mem_gb=64",
     ]
-    with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=overrides, return_hydra_config=True)
+    cfg = config.compose(overrides, hydra_config=True)
     launcher = cfg.hydra.launcher
     assert launcher._target_.endswith("SlurmLauncher")
     assert launcher.tasks_per_node == cfg.trainer.devices == 4  # one SLURM task per device
@@ -206,8 +200,7 @@ def test_slurm_launcher_config_composes():
     ],
 )
 def test_slurm_requests_follow_the_trainer(trainer, tasks, gpus, nodes):
-    with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
-        cfg = compose("train", ["hydra/launcher=slurm", *trainer], return_hydra_config=True)
+    cfg = config.compose(["hydra/launcher=slurm", *trainer], hydra_config=True)
     launcher = cfg.hydra.launcher
     assert (launcher.tasks_per_node, launcher.gpus_per_node, launcher.nodes) == (tasks, gpus, nodes)
     assert launcher.cpus_per_task == 1 and launcher.mem_per_cpu == "2G"

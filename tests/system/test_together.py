@@ -145,3 +145,16 @@ def test_TG01_a_signal_before_the_runs_train_stops_them_and_leaves_nothing_to_re
         assert not list(folder.glob("checkpoints/*.ckpt"))
         if (folder / "metrics.json").exists():
             assert results(tmp_path, seed)["status"] in ("interrupted", "failed")
+
+
+def test_seqbench_together_is_seqbench_together(tmp_path, raw_dir):
+    """`seqbench together` (the command table's entry) runs the same runs as the console
+    script: both seeds trained side by side, each finished in its own folder."""
+    common = (f"paths.root_dir={tmp_path}", f"paths.raw_dir={raw_dir}", *RUN[:3])
+    common += ("budget.max_steps=4", "budget.val_every=2", *RUN[5:])
+    cmd = [sys.executable, "-m", "seqbench.cli", "together", *SEEDS, "--", *common]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for seed in (0, 1):
+        out = results(tmp_path, seed)
+        assert out["status"] == "finished" and out["steps"] == 4 and out["seed"] == seed, out

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import torch
 from helpers.cli import ROOT, one_line_error, run_cli
-from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from seqbench import config
@@ -33,8 +32,7 @@ def compose_cfg(tmp_path: Path, raw_dir: Path, *overrides: str) -> DictConfig:
         "logger=csv",
         "print_config=false",
     ]
-    with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=[*base, *overrides])
+    return config.compose([*base, *overrides])
 
 
 def results(run_dir: Path) -> dict:
@@ -206,6 +204,32 @@ def test_ddp_sim_trains_on_two_processes_and_logs_once(tmp_path, raw_dir):
     out = results(run_dir)
     assert out["status"] == "finished" and out["devices"] == 2 and out["steps"] == 20
     assert len(list(tmp_path.rglob("metrics.csv"))) == 1  # only rank 0 logs
+
+
+@pytest.mark.slow
+def test_seqbench_train_starts_its_ddp_ranks_as_seqbench_train(tmp_path, raw_dir):
+    """Lightning restarts the other ranks from sys.argv (or ``python -m``'s module): through
+    `seqbench train` they must start seqbench-train, not `seqbench` without its `train`
+    (before the command table, rank 1 died on argparse and rank 0 waited for it forever)."""
+    cmd = _train_cmd(tmp_path, raw_dir, "trainer=ddp_sim", "data=watch", "model=gru")
+    cmd[2:3] = ["seqbench.cli", "train"]
+    result = subprocess.run(
+        [
+            *cmd,
+            "budget=smoke",
+            "budget.max_steps=2",
+            "budget.val_every=2",
+            "budget.val_batches=1",
+            "budget.test_batches=1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "GLOBAL_RANK: 1, MEMBER: 2/2" in result.stderr + result.stdout
+    out = results(tmp_path / "outputs" / "watch" / "gru" / "0")
+    assert out["status"] == "finished" and out["devices"] == 2 and out["steps"] == 2
 
 
 @pytest.mark.slow

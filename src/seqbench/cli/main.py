@@ -1,4 +1,12 @@
-"""The `seqbench` command: fetch data (train, report and friends come as subcommands)."""
+"""The `seqbench` command: every seqbench command, from one table (COMMANDS).
+
+    seqbench fetch                      # the datasets, checked against data.dvc
+    seqbench train model=gru data=watch # = seqbench-train (Hydra's overrides and flags)
+    seqbench together seed=0 seed=1 -- data=copy model=gru   # = seqbench-together
+    seqbench report runs --out reports
+
+``seqbench-train`` and ``seqbench-together`` stay as console scripts: the same commands.
+"""
 
 import argparse
 import json
@@ -6,9 +14,10 @@ import os
 import sys
 from pathlib import Path
 
+from seqbench.cli.command import Command
 from seqbench.errors import SeqbenchError
 from seqbench.lessons import registry as lessons
-from seqbench.safety import storage
+from seqbench.safety import atomic, storage
 
 RAW_DIR = Path(os.environ.get("SEQBENCH_RAW_DIR", "data/raw"))
 
@@ -53,7 +62,7 @@ def _describe(args: argparse.Namespace) -> int:
         print(f"{name:18} {facts['kind']:7} {facts['bytes'] / 1e6:6.1f} MB  {rows}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        atomic.write_text(args.out, json.dumps(summary, indent=2, sort_keys=True) + "\n")
     return 0
 
 
@@ -63,7 +72,8 @@ def _check_params(args: argparse.Namespace) -> int:
 
     params.check(params.load(args.params))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("params ok\n")  # constant, so later stages rerun only on their own deps
+    # constant, so later stages rerun only on their own deps
+    atomic.write_text(args.out, "params ok\n")
     return 0
 
 
@@ -80,11 +90,17 @@ def _memory_data(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    """seqbench-train, its arguments as given (Hydra's overrides and flags, -m, --cfg...)."""
     from seqbench import train
 
-    sys.argv = ["seqbench-train", *args.overrides]
-    train.main()
+    train.main(args.args)
     return 0
+
+
+def _together(args: argparse.Namespace) -> int:
+    from seqbench.launch import together
+
+    return together.main(args.args)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -110,10 +126,7 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="seqbench", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    fetch = commands.add_parser("fetch", help="build raw datasets under data/raw")
+def _fetch_arguments(fetch: argparse.ArgumentParser) -> None:
     fetch.add_argument("names", nargs="*", help="datasets to fetch (default: the pinned set)")
     fetch.add_argument("--raw-dir", type=Path, default=RAW_DIR)
     fetch.add_argument("--root", type=Path, default=Path("."), help="project root with data.dvc")
@@ -121,11 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--list", action="store_true", help="list the known datasets")
     fetch.add_argument("--config-dir", type=Path, action="append", default=[], metavar="DIR",
                        help="a config folder of yours holding data/<name>.yaml")  # fmt: skip
-    fetch.set_defaults(run=_fetch)
-    train = commands.add_parser("train", help="seqbench-train with Hydra overrides")
-    train.add_argument("overrides", nargs=argparse.REMAINDER, help="e.g. model=gru data=watch")
-    train.set_defaults(run=_train)
-    report = commands.add_parser("report", help="comparison report (HTML, Markdown, W&B)")
+
+
+def _report_arguments(report: argparse.ArgumentParser) -> None:
     report.add_argument(
         "runs_dir",
         type=Path,
@@ -139,32 +150,72 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--wandb", metavar="ENTITY/PROJECT", help="build a W&B Report instead")
     report.add_argument("--group", help="the W&B group whose runs to compare")
-    report.set_defaults(run=_report)
-    describe = commands.add_parser("describe", help="summarise the verified snapshots")
+
+
+def _describe_arguments(describe: argparse.ArgumentParser) -> None:
     describe.add_argument("raw_dir", type=Path, nargs="?", default=RAW_DIR)
     describe.add_argument("--out", type=Path, help="also write the summary as JSON")
     describe.add_argument(
         "--rehash", action="store_true", help="read every file through (no remembered md5s)"
     )
-    describe.set_defaults(run=_describe)
-    check = commands.add_parser(
-        "check-params", help="validate params.yaml (compare, activations, memory)"
-    )
+
+
+def _check_params_arguments(check: argparse.ArgumentParser) -> None:
     check.add_argument("params", type=Path, nargs="?", default=Path("params.yaml"))
     check.add_argument("--out", type=Path, default=Path("runs/.params-ok"))
-    check.set_defaults(run=_check_params)
-    lessons.add_commands(commands, RAW_DIR)  # each lesson's own: seqbench/lessons/*/command.py
-    memory = commands.add_parser("memory-data", help="the long-memory study's datasets")
+
+
+def _memory_data_arguments(memory: argparse.ArgumentParser) -> None:
     memory.add_argument("params", type=Path, nargs="?", default=Path("params.yaml"))
     memory.add_argument("--raw-dir", type=Path, default=Path("data/memory"))
-    memory.set_defaults(run=_memory_data)
+
+
+COMMANDS: list[Command] = [  # `seqbench <command>` in --help order; then the lessons' own
+    Command("fetch", "build raw datasets under data/raw", _fetch, _fetch_arguments),
+    Command(
+        "train",
+        "train one run (= seqbench-train, Hydra overrides and flags)",
+        _train,
+        passthrough=True,
+    ),
+    Command(
+        "together", "several runs side by side (= seqbench-together)", _together, passthrough=True
+    ),
+    Command("report", "comparison report (HTML, Markdown, W&B)", _report, _report_arguments),
+    Command("describe", "summarise the verified snapshots", _describe, _describe_arguments),
+    Command(
+        "check-params",
+        "validate params.yaml (compare, activations, memory)",
+        _check_params,
+        _check_params_arguments,
+    ),
+    Command(
+        "memory-data", "the long-memory study's datasets", _memory_data, _memory_data_arguments
+    ),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """`seqbench`'s parser: one subcommand per entry of :data:`COMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="seqbench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        sub = commands.add_parser(command.name, help=command.help, add_help=not command.passthrough)
+        if command.passthrough:  # listed and reachable; its arguments are its own
+            sub.add_argument("args", nargs=argparse.REMAINDER, help="its own arguments")
+        command.add_arguments(sub)
+        sub.set_defaults(run=command.run)
+    lessons.add_commands(commands, RAW_DIR)  # each lesson's own: seqbench/lessons/*/command.py
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["train"]:  # everything after it is Hydra's, flags (-m, --cfg) included
-        args = argparse.Namespace(run=_train, overrides=argv[1:])
+    passthrough = {c.name: c for c in COMMANDS if c.passthrough}
+    if argv[:1] and argv[0] in passthrough:  # everything after it is its own, flags included
+        args = argparse.Namespace(run=passthrough[argv[0]].run, args=argv[1:])
     else:
         args = build_parser().parse_args(argv)
     try:

@@ -17,12 +17,12 @@ may hold a secret.
 
 import difflib
 import inspect
-import os
 import sys
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from seqbench import ranks
 from seqbench.config.paths import CONF_DIR
 from seqbench.errors import ConfigError
 from seqbench.safety.redaction import SECRET
@@ -144,7 +144,7 @@ def check_added(cfg: DictConfig, overrides: list[str] | None = None) -> None:
                 f"+{key}: {target} takes no option {option!r} (closest: "
                 f"{path}.{closest(option, valid)}); drop it or fix its name"
             )
-        if int(os.environ.get("LOCAL_RANK", "0")) or int(os.environ.get("RANK", "0")):
+        if not ranks.is_rank_zero():
             continue  # DDP's other ranks: rank 0 has said it
         print(
             f"warning: +{key} is read by nothing in seqbench (closest known key: "

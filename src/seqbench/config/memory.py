@@ -2,19 +2,23 @@
 the memory there is: a hidden size or batch that cannot fit is refused with the estimate,
 instead of dying in the allocator or being killed by the kernel minutes later.
 
-Twice: :func:`check_memory` with the config alone (``config.validate``: the weights, before
-any data loads), and again with the DataModule's ``info()`` once it has checked its windows
-against the data (``builder.build``: the activations of a batch, before the model is built).
-The estimate errs low (fp32 weights, their gradients and AdamW's two moments; per step and
-layer only what any backbone keeps for its backward pass), so a refusal is certain.
+Checked twice, estimated once: :func:`check_memory` with the config alone (``config.validate``:
+the weights, before any data loads) returns its :class:`Estimate`, and the build checks again
+with the DataModule's ``info()`` once it has checked its windows against the data
+(``train.build``: the activations of a batch, before the model is built), reusing that
+estimate rather than solving the hidden size again. The estimate errs low (fp32 weights,
+their gradients and AdamW's two moments; per step and layer only what any backbone keeps
+for its backward pass), so a refusal is certain.
 """
 
 import math
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from omegaconf import DictConfig, OmegaConf
 
+from seqbench import ranks
 from seqbench.errors import ConfigError
 
 GiB = 2**30
@@ -23,6 +27,13 @@ WEIGHT_COPIES = 4  # weights, gradients, AdamW's exp_avg and exp_avg_sq
 KEPT_PER_UNIT = 2  # floats per hidden unit, layer and step kept for backward (output + grad)
 SOLVER_CEILING = 4096  # the largest hidden size solved from task.param_budget (models.size)
 COPY_MARGIN = 20  # the copy task's 10 symbols shown and 10 recalled
+
+
+class Estimate(NamedTuple):
+    """The backbone's size as the run will build it: its hidden size and parameters."""
+
+    hidden: int
+    parameters: int
 
 
 def _backbone_parameters(cfg: DictConfig, hidden: int) -> int:
@@ -43,11 +54,11 @@ def _backbone_parameters(cfg: DictConfig, hidden: int) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
-def hidden_and_parameters(cfg: DictConfig) -> tuple[int, int]:
+def hidden_and_parameters(cfg: DictConfig) -> Estimate:
     """The hidden size and backbone parameters: as set, or the largest size within
     task.param_budget (the budget solver's choice, which also counts input and head)."""
     if cfg.model.hidden_size is not None:
-        return cfg.model.hidden_size, _backbone_parameters(cfg, cfg.model.hidden_size)
+        return Estimate(cfg.model.hidden_size, _backbone_parameters(cfg, cfg.model.hidden_size))
     multiple = math.lcm(2, cfg.model.get("num_heads") or 1)
     low, high = 1, SOLVER_CEILING // multiple
     while low < high:  # largest k with params(k * multiple) <= budget
@@ -56,7 +67,7 @@ def hidden_and_parameters(cfg: DictConfig) -> tuple[int, int]:
             low = mid
         else:
             high = mid - 1
-    return low * multiple, _backbone_parameters(cfg, low * multiple)
+    return Estimate(low * multiple, _backbone_parameters(cfg, low * multiple))
 
 
 def _steps(info: dict) -> int:
@@ -85,7 +96,7 @@ def available(cfg: DictConfig) -> tuple[int, str] | None:
         import torch
 
         if torch.cuda.is_available():
-            index = int(os.environ.get("LOCAL_RANK", "0"))
+            index = ranks.local_rank()
             return torch.cuda.mem_get_info(index)[0], f"is free on cuda:{index}"
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -99,21 +110,25 @@ def available(cfg: DictConfig) -> tuple[int, str] | None:
         return None
 
 
-def check_memory(cfg: DictConfig, info: dict | None = None) -> None:
+def check_memory(
+    cfg: DictConfig, info: dict | None = None, estimate: Estimate | None = None
+) -> Estimate | None:
     """Refuse a run whose estimate exceeds the free memory; ``info`` (the DataModule's) adds
-    the activations of a batch. On CPU every DDP process holds a copy."""
-    if int(os.environ.get("LOCAL_RANK", "0")) or int(os.environ.get("RANK", "0")):
-        return  # rank 0 checked before launching the others
+    the activations of a batch. On CPU every DDP process holds a copy. ``estimate``: one made
+    for this config before (by ``config.validate``), not solved again. Returns the estimate,
+    or None where nothing was estimated (not rank zero, or no free memory to compare with)."""
+    if not ranks.is_rank_zero():
+        return None  # rank 0 checked before launching the others
     free = available(cfg)
     if free is None:
-        return
-    hidden, parameters = hidden_and_parameters(cfg)
+        return None
+    hidden, parameters = estimate or hidden_and_parameters(cfg)
     weights = parameters * FLOAT * WEIGHT_COPIES
     activations = activation_bytes(cfg, info, hidden, parameters) if info else 0
     processes = 1 if cfg.trainer.get("accelerator") in ("gpu", "cuda") else cfg.trainer.devices
     needed = (weights + activations) * processes
     if needed <= free[0]:
-        return
+        return Estimate(hidden, parameters)
     parts = f"weights with gradients and AdamW state {weights / GiB:,.1f} GiB"
     if info:
         parts += (

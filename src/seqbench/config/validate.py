@@ -5,6 +5,7 @@ module turns those into one line, and adds the checks Hydra cannot know: value t
 ranges, and which group options exist.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -62,7 +63,16 @@ def check_group_overrides(overrides: list[str]) -> None:
                 raise ConfigError(f"unknown {group} {choice!r}; valid choices: {', '.join(valid)}")
 
 
-def validate(cfg: DictConfig, overrides: list[str] | None = None) -> None:
+@dataclass(frozen=True)
+class Checked:
+    """Proof that :func:`validate` passed a config, with what it found that the run reuses:
+    a caller that holds one need not check again (``seqbench-train`` checks before Hydra
+    starts and hands this to the job), and the build reuses the memory estimate."""
+
+    estimate: memory.Estimate | None  # None where this rank estimated nothing (see memory)
+
+
+def validate(cfg: DictConfig, overrides: list[str] | None = None) -> Checked:
     """Every value a run depends on, checked before any data is loaded or model built: the
     classes it names and whether the task fits the data (``config_targets``), each group's
     values (``checks``, ``trainer_checks``), the keys a user added (``keys``;
@@ -99,7 +109,7 @@ def validate(cfg: DictConfig, overrides: list[str] | None = None) -> None:
     if OmegaConf.select(cfg, "logger.wandb"):
         wandb_login.check_mode(cfg.logger.wandb.get("mode"))
     keys.check_added(cfg, overrides)  # late: its warnings only where little can refuse
-    memory.check_memory(cfg)  # builds the model: after the check of its added options
+    return Checked(memory.check_memory(cfg))  # builds the model: after its added options
 
 
 def _accelerator_present(cfg: DictConfig) -> None:

@@ -105,17 +105,15 @@ def default_names(dirs: Iterable[Path] = ()) -> list[str]:
 
 def _compose(wanted: list[tuple[str, str, list[str]]], dirs: list[Path]) -> list:
     """Each dataset's ``data`` node, composed by Hydra as a training run composes it."""
-    from hydra import compose, initialize_config_dir
-
-    from seqbench.config import CONF_DIR, one_line
+    from seqbench.config import composer, one_line
 
     folders = ",".join(f"file://{Path(d).resolve()}" for d in dirs)
     search = [f"hydra.searchpath=[{folders}]"] if dirs else []
     nodes = []
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+    with composer() as compose:
         for _, option, extra in wanted:
             try:
-                nodes.append(compose("train", overrides=[f"data={option}", *extra, *search]).data)
+                nodes.append(compose([f"data={option}", *extra, *search]).data)
             except Exception as error:  # Hydra's own: a bad file, a missing default
                 why = one_line(error)
                 raise DataError(f"data config {option!r} cannot be read: {why}") from None

@@ -16,14 +16,13 @@ exits 143 (train.py). Rank 0 then rewrites the job's submitit pickle with the la
 """
 
 import logging
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from seqbench import rundir
+from seqbench import ranks, rundir
 from seqbench.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,8 @@ def resume_overrides(overrides: list[str], job_cfg: DictConfig | None) -> list[s
 
 
 def is_first_task() -> bool:
-    return int(os.environ.get("SLURM_PROCID", "0")) == 0
+    """Whether this is the job's rank zero (see seqbench.ranks): the task that requeues it."""
+    return ranks.is_rank_zero()
 
 
 def requeue(resubmission: Any) -> None:

@@ -53,9 +53,15 @@ def build_loggers(cfg: DictConfig) -> list:
     return loggers
 
 
-def build(cfg: DictConfig, run_dir: Path, resume: str | None = None):
+def build(
+    cfg: DictConfig,
+    run_dir: Path,
+    resume: str | None = None,
+    estimate: memory.Estimate | None = None,
+):
     """DataModule, task, trainer and the recorder, from the config; a checkpoint to resume
-    from is checked against the task before the trainer exists (one line, nothing logged)."""
+    from is checked against the task before the trainer exists (one line, nothing logged).
+    ``estimate``: the memory estimate ``config.validate`` made for this config, reused."""
     import lightning as L
 
     from seqbench.callbacks.atomic_checkpoint import AtomicCheckpointIO
@@ -63,7 +69,7 @@ def build(cfg: DictConfig, run_dir: Path, resume: str | None = None):
 
     datamodule = instantiate({k: v for k, v in cfg.data.items() if k not in DROPPED["data"]})
     datamodule.setup("fit")  # validates windows against the data before any training
-    memory.check_memory(cfg, datamodule.info())  # a batch's activations, before the model
+    memory.check_memory(cfg, datamodule.info(), estimate)  # a batch's activations, before the model
     model_cfg = {k: v for k, v in cfg.model.items() if k not in DROPPED["model"]}
     scheduler = instantiate(cfg.scheduler) if cfg.scheduler else None
     identity = {"name": datamodule.name, "content_hash": datamodule.provenance["content_hash"]}

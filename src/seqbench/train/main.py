@@ -4,9 +4,11 @@ best checkpoint, and write metrics.json into the run directory.
     seqbench-train model=gru data=watch budget=smoke
     seqbench-train ckpt_path=last            # resume this run directory's last checkpoint
 
-:func:`train` reads as its steps: check the config (once, ``config.validate``), claim the run
-directory, show the config, start (seed and build, see ``builder``), fit and test, and
-finish (results written, W&B closed, DDP torn down) whatever happened.
+:func:`train` reads as its steps: check the config (once, ``config.validate``: before Hydra
+starts for a single run, which hands the job its ``Checked``; in the job for a sweep's),
+claim the run directory, show the config, start (seed and build, see ``train.build``,
+reusing the check's memory estimate), fit and test, and finish (results written, W&B
+closed, DDP torn down) whatever happened.
 """
 
 import math
@@ -20,20 +22,21 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from seqbench import config, rundir
+from seqbench import config, ranks, rundir
 from seqbench.errors import Interrupted, SeqbenchError, one_line
 from seqbench.rundir import location
 from seqbench.rundir.record import record_config
-from seqbench.safety.redaction import protect, scrub, scrub_all, scrubbed_argv
+from seqbench.safety.redaction import protect, scrub, scrubbed_argv
 from seqbench.train.build import build, configure_backend
-from seqbench.train.precheck import passed, precheck
+from seqbench.train.precheck import precheck
+
+TRAIN_MAIN = str(Path(__file__).with_name("__main__.py"))  # `python -m seqbench.train`
 
 
 def is_child_rank() -> bool:
     """True in the processes DDP launches besides rank 0 (they must not re-check or write),
-    and in SLURM's tasks besides the first (srun starts the ranks, see seqbench.launch.slurm)."""
-    ranks = ("LOCAL_RANK", "RANK", "SLURM_PROCID")
-    return any(int(os.environ.get(name, "0")) > 0 for name in ranks)
+    and in SLURM's tasks besides the first (srun starts the ranks): see seqbench.ranks."""
+    return not ranks.is_rank_zero()
 
 
 def scalar_metrics(metrics: dict, prefix: str) -> dict[str, float]:
@@ -63,23 +66,33 @@ def claim_run_dir(cfg: DictConfig) -> tuple[Path, str | None]:
     return run_dir, resume
 
 
-def show_config(cfg: DictConfig) -> None:
+def show_config(cfg: DictConfig, clean: dict) -> None:
+    """The config on the console (``clean``: resolved and redacted, as the loggers get it)."""
     if cfg.print_config and not is_child_rank():
         from rich import print as rich_print
 
-        rich_print(config.tree(cfg))
+        rich_print(config.tree(clean))
 
 
-def start(cfg: DictConfig, run_dir: Path, resume: str | None = None) -> Run:
-    """Seeded construction of everything, the config logged, and metrics.json's header."""
+def start(
+    cfg: DictConfig,
+    run_dir: Path,
+    resume: str | None = None,
+    checked: config.Checked | None = None,
+    clean_config: dict | None = None,
+) -> Run:
+    """Seeded construction of everything, the config logged (``clean_config``: resolved and
+    redacted once, see :func:`train`), and metrics.json's header."""
     import lightning as L  # 3-5 s: only once the config is known to be good
 
     configure_backend(cfg)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    run = Run(run_dir, *build(cfg, run_dir, resume))
+    estimate = checked.estimate if checked is not None else None
+    run = Run(run_dir, *build(cfg, run_dir, resume, estimate))
     if cfg.compile:
         run.task.backbone.compile()  # in place: checkpoints keep their parameter names
-    clean_config = scrub_all(OmegaConf.to_container(cfg, resolve=True))
+    if clean_config is None:
+        clean_config = config.clean(cfg)
     with scrubbed_argv():  # W&B records the program's arguments when its run starts
         for logger in run.trainer.loggers:
             logger.log_hyperparams(
@@ -159,15 +172,18 @@ def finish(run: Run, environment: set[str]) -> None:
         del os.environ[key]
 
 
-def train(cfg: DictConfig) -> float:
-    """One run; returns the best value of the task's monitored metric (for sweepers)."""
-    if not passed():  # a sweep's job, or train() called directly: precheck did not run
-        config.validate(cfg)
+def train(cfg: DictConfig, checked: config.Checked | None = None) -> float:
+    """One run; returns the best value of the task's monitored metric (for sweepers).
+    ``checked``: the proof ``config.validate`` passed this config already (the precheck's);
+    without it (a sweep's job, train() called directly) the config is checked here."""
+    if checked is None:
+        checked = config.validate(cfg)
     run_dir, resume = claim_run_dir(cfg)
-    show_config(cfg)
+    clean = config.clean(cfg)  # shown and logged: resolved and redacted once
+    show_config(cfg, clean)
     environment = set(os.environ)  # restored by finish()
     try:
-        run = start(cfg, run_dir, resume)  # checks the checkpoint to resume before training
+        run = start(cfg, run_dir, resume, checked, clean)  # checks the checkpoint to resume first
     except Exception as error:  # before the first step: recorded, and the folder retryable
         if not resume and not is_child_rank():  # (a refused resume leaves its run as it was)
             record_config(cfg)
@@ -190,15 +206,26 @@ def train(cfg: DictConfig) -> float:
         finish(run, environment)
 
 
-@hydra.main(config_path=str(config.CONF_DIR), config_name="train", version_base="1.3")
-def hydra_main(cfg: DictConfig) -> float | None:
+@dataclass(frozen=True)
+class Job:
+    """The task function Hydra runs, carrying the precheck's proof that a single run's config
+    passed (a sweep's jobs carry none and check their own). A class, not a closure: the
+    SLURM launcher pickles it by reference, and Hydra names the job after its module."""
+
+    checked: config.Checked | None = None
+
+    def __call__(self, cfg: DictConfig) -> float | None:
+        return run_job(cfg, self.checked)
+
+
+def run_job(cfg: DictConfig, checked: config.Checked | None = None) -> float | None:
     """The job Hydra runs; a failed job of a sweep returns None (Optuna: a failed trial)."""
     from seqbench.train import sweep
 
     sweep.use_sweep_dirs(cfg)
     keep_going = cfg.get("keep_going") or sweep.in_multirun()  # one failed job, not the sweep
     try:
-        value = train(cfg)
+        value = train(cfg, None if sweep.in_multirun() else checked)
         return value if math.isfinite(value) else None
     except SeqbenchError as error:
         say(error)
@@ -232,20 +259,43 @@ def say(message: object) -> None:
     print(f"error: {scrub(str(message))}", file=sys.stderr)  # the one line, secrets scrubbed
 
 
-def main() -> None:
+def hydra_main(checked: config.Checked | None = None) -> float | None:
+    """Hydra's entry (``hydra.main``) for the job, reading ``sys.argv`` as Hydra does."""
+    entry = hydra.main(config_path=str(config.CONF_DIR), config_name="train", version_base="1.3")
+    return entry(Job(checked))()
+
+
+def as_seqbench_train(argv: list[str]) -> None:
+    """This process made to read as ``seqbench-train ARGV`` (``seqbench train ARGV``): Hydra
+    parses ``sys.argv``, and Lightning's DDP launcher starts the other ranks with it, as
+    ``python sys.argv[0] ...`` or, under ``python -m``, as ``python -m <__main__'s module>
+    ...``: both must start seqbench-train, not ``seqbench`` without its ``train``."""
+    import importlib.util
+
+    script = Path(sys.argv[0]).with_name("seqbench-train")  # beside the `seqbench` script
+    sys.argv = [str(script) if script.is_file() else TRAIN_MAIN, *argv]
+    entry = sys.modules["__main__"]
+    if getattr(entry, "__spec__", None) is not None:  # python -m seqbench.cli train ...
+        entry.__spec__ = importlib.util.find_spec("seqbench.train.__main__")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``seqbench-train``; ``seqbench train`` gives ``argv`` (its arguments after ``train``)."""
     from seqbench.train import hydra_flags, sweep
 
+    if argv is not None:
+        as_seqbench_train(argv)
     sys.argv = sweep.child_argv(sys.argv)
     protect(sys.argv)  # whatever fails, no secret given on the command line is printed
     try:
-        args = precheck(sys.argv[1:], is_child_rank())
+        prechecked = precheck(sys.argv[1:], is_child_rank())
     except SeqbenchError as error:
         say(error)
         sys.exit(2)
     except KeyboardInterrupt:  # while the checks import torch: nothing was written yet
         say("interrupted before the run started; nothing was written")
         sys.exit(130)
-    hydra_flags.hand_to_hydra(args, hydra_main)
+    hydra_flags.hand_to_hydra(prechecked.args, lambda: hydra_main(prechecked.checked))
 
 
 if __name__ == "__main__":

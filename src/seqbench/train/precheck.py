@@ -10,6 +10,7 @@ job by job (``sweep_check``), and Hydra's flags are read by Hydra's own parser
 
 import argparse
 import copy
+from dataclasses import dataclass
 from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -22,12 +23,16 @@ from seqbench.errors import ConfigError, one_line
 from seqbench.rundir import location
 from seqbench.train import hydra_flags
 
-_passed = False  # this process's config was checked here: the job need not check it again
 
+@dataclass(frozen=True)
+class Prechecked:
+    """What :func:`precheck` found: the flags, and for a single run that will run here, the
+    proof its config passed ``config.validate`` (the job then does not check it again). None
+    for a sweep (each job checks its own where it runs: on a SLURM node, against its GPU),
+    for ``--cfg``/``--info`` and for Hydra's own flags."""
 
-def passed() -> bool:
-    """Whether :func:`precheck` checked this process's run (a single run, not a sweep)."""
-    return _passed
+    args: argparse.Namespace
+    checked: config.Checked | None = None
 
 
 def check_one_run_dir(cfg: DictConfig) -> None:
@@ -45,29 +50,21 @@ def check_one_run_dir(cfg: DictConfig) -> None:
         )
 
 
-def precheck(argv: list[str], child_rank: bool) -> argparse.Namespace:
+def precheck(argv: list[str], child_rank: bool) -> Prechecked:
     """Read the flags, compose with the Compose API and check everything a run (or each job
     of a sweep) can be refused for before Hydra starts (and creates folders and logs), so a
-    mistake ends in one line and a refused command leaves no trace. Returns the flags."""
+    mistake ends in one line and a refused command leaves no trace."""
     args = hydra_flags.parse(argv)
     if hydra_flags.only_hydra(args):
-        return args
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
+        return Prechecked(args)
     folder, name, overrides = hydra_flags.config_place(args, config.CONF_DIR)
     check_overrides(overrides)
-    with initialize_config_dir(config_dir=str(folder), version_base="1.3"):
+    with config.composer(folder) as compose:
         parsed = OverridesParser.create().parse_overrides(overrides)
         sweeps = [o.input_line for o in parsed if o.is_sweep_override()]
-        try:
-            if sweeps and args.cfg is None and args.info is None:
-                hydra = GlobalHydra.instance().hydra
-                cfg = hydra.compose_config(  # as Hydra's get_mode reads it: sweeps left out
-                    name, overrides, RunMode.MULTIRUN, validate_sweep_overrides=False
-                )
-            else:
-                cfg = compose(name, overrides=overrides, return_hydra_config=True)
+        try:  # a sweep as Hydra's get_mode reads it: its sweeps left out
+            multirun = bool(sweeps) and args.cfg is None and args.info is None
+            cfg = compose(overrides, name, hydra_config=True, multirun=multirun)
         except Exception as error:
             first = f" (Hydra composes a sweep without {', '.join(sweeps)} first)" * bool(sweeps)
             raise ConfigError(f"{one_line(error)}{first}") from error
@@ -75,18 +72,19 @@ def precheck(argv: list[str], child_rank: bool) -> argparse.Namespace:
         if args.multirun or (cfg.hydra.mode == RunMode.MULTIRUN and args.cfg is None):
             from seqbench.train import sweep_check
 
-            sweep_check.check_sweep(cfg, name, overrides)
-            return args
+            sweep_check.check_sweep(cfg, name, overrides, compose)
+            return Prechecked(args)
         if sweeps:
             raise ConfigError(
                 f"{sweeps[0]} is a sweep: add -m to run one job per value, or quote a value "
                 "that holds a comma: 'key=\"a,b\"'"
             )
         shown = copy.deepcopy(cfg) if args.cfg is not None else None
-        check_single(cfg, overrides, child_rank, claim=shown is None and args.info is None)
+        claim = shown is None and args.info is None
+        checked = check_single(cfg, overrides, child_rank, claim)
         if shown is not None:
             hydra_flags.show(shown, args)
-    return args
+    return Prechecked(args, checked if claim else None)
 
 
 def check_overrides(overrides: list[str]) -> None:
@@ -101,7 +99,9 @@ def check_overrides(overrides: list[str]) -> None:
             )
 
 
-def check_single(cfg: DictConfig, overrides: list[str], child_rank: bool, claim: bool) -> None:
+def check_single(
+    cfg: DictConfig, overrides: list[str], child_rank: bool, claim: bool
+) -> config.Checked:
     """One run's values and, when it will run (``claim``), its folder."""
     try:
         run_dir = str(cfg.hydra.run.dir)  # where the job will run: paths.run_dir, or hydra's
@@ -116,7 +116,7 @@ def check_single(cfg: DictConfig, overrides: list[str], child_rank: bool, claim:
     from seqbench.data import lengths
 
     lengths.check(cfg)  # the data's lengths, from its hashed record: nothing loaded
-    config.validate(cfg, overrides)
+    checked = config.validate(cfg, overrides)
     if claim and not child_rank:  # a DDP child joins the run its parent claimed
         location.check(run_dir, [cfg.paths.raw_dir], cfg.paths.root_dir)
         resume = rundir.claim(Path(run_dir), cfg.ckpt_path, cfg.overwrite)
@@ -124,5 +124,4 @@ def check_single(cfg: DictConfig, overrides: list[str], child_rank: bool, claim:
             from seqbench.tasks.checkpoint import check_readable
 
             check_readable(resume)
-    global _passed
-    _passed = claim
+    return checked

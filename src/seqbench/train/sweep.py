@@ -18,7 +18,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from seqbench import rundir
+from seqbench import ranks, rundir
 from seqbench.safety import atomic
 from seqbench.safety.redaction import protect, scrub_all
 
@@ -55,8 +55,7 @@ def use_sweep_dirs(cfg: DictConfig) -> None:
 
 def child_argv(argv: list[str]) -> list[str]:
     """A DDP child's arguments: its parent job's, when the parent was a multirun job."""
-    rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if rank == 0 or JOB_ARGS not in os.environ:
+    if ranks.is_rank_zero() or JOB_ARGS not in os.environ:
         return argv
     return [argv[0], *json.loads(os.environ[JOB_ARGS])]
 

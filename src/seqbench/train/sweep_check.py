@@ -19,7 +19,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from hydra import compose
 from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
@@ -38,8 +37,11 @@ SEARCH_SWEEPERS = ("OptunaSweeper", "SearchSweeper")  # hydra-optuna-sweeper's, 
 class Jobs:
     """Job configs of one sweep, composed once per choice of config groups."""
 
-    def __init__(self, config_name: str, hydra_overrides: list[str]) -> None:
+    def __init__(
+        self, config_name: str, hydra_overrides: list[str], compose: config.Composer
+    ) -> None:
         self.config_name = config_name
+        self.compose = compose
         self.hydra_overrides = hydra_overrides
         loader = GlobalHydra.instance().config_loader()
         self.repository = loader.repository  # type: ignore[attr-defined]
@@ -55,7 +57,7 @@ class Jobs:
         groups = tuple(o.input_line for o in parsed if self.is_group(o))
         if groups not in self.composed:
             overrides = [*self.hydra_overrides, *groups]
-            self.composed[groups] = compose(self.config_name, overrides, return_hydra_config=True)
+            self.composed[groups] = self.compose(overrides, self.config_name, hydra_config=True)
         cfg = copy.deepcopy(self.composed[groups])
         ConfigLoaderImpl._apply_overrides_to_config(
             [o for o in parsed if not self.is_group(o)], cfg
@@ -129,12 +131,15 @@ def label(job: list[str], every: list[list[str]], search: bool) -> str:
     return " ".join(o for o in job if o not in shared) or " ".join(job) or "no overrides"
 
 
-def check_sweep(base: DictConfig, config_name: str, overrides: list[str]) -> None:
-    """Refuse the sweep in one line if any of its jobs would be refused; nothing written."""
+def check_sweep(
+    base: DictConfig, config_name: str, overrides: list[str], compose: config.Composer
+) -> None:
+    """Refuse the sweep in one line if any of its jobs would be refused; nothing written.
+    ``compose``: the Hydra session the sweep's base config was composed in."""
     parsed = OverridesParser.create().parse_overrides(overrides)
     hydra_overrides = [o.input_line for o in parsed if o.is_hydra_override()]
     task_overrides = [o.input_line for o in parsed if not o.is_hydra_override()]
-    jobs = Jobs(config_name, hydra_overrides)
+    jobs = Jobs(config_name, hydra_overrides, compose)
     target = str(base.hydra.sweeper.get("_target_", ""))
     if target.endswith(SEARCH_SWEEPERS):
         search_space.check_settings(base.hydra.sweeper)
