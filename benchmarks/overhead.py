@@ -53,7 +53,7 @@ from torch import Tensor, nn
 
 from seqbench import config
 from seqbench.models import detach_state
-from seqbench.train import main as train_main
+from seqbench.train import run as train_main
 from seqbench.train.build import build
 
 DECIMALS = 5

@@ -29,7 +29,7 @@ from hydra.utils import instantiate
 from overhead import RAW_DIR, PlainModel, quiet
 from throughput import PRESETS, compose_config, timed_by
 
-from seqbench.train import main as train_main
+from seqbench.train import run as train_main
 from seqbench.train.build import build
 
 

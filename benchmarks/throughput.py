@@ -38,7 +38,7 @@ from omegaconf import DictConfig
 from overhead import RAW_DIR, PlainModel, quiet, timed_by
 
 from seqbench import config
-from seqbench.train import main as train_main
+from seqbench.train import run as train_main
 from seqbench.train.build import build
 
 PRESETS = {

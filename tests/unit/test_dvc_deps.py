@@ -23,7 +23,7 @@ from seqbench.cli import main as cli
 
 SRC = ROOT / "src"
 CLI_TABLES = "seqbench.cli"  # command tables: a handler's imports count only when it runs
-HYDRA_APP = "seqbench.train.main"
+HYDRA_APP = "seqbench.train.run"
 RUNS_TRAIN = {"seqbench-together": "seqbench-train"}  # commands that start seqbench-train
 
 

@@ -8,7 +8,7 @@ from seqbench import config, ranks
 from seqbench.config import keys, memory
 from seqbench.launch import slurm
 from seqbench.train import sweep
-from seqbench.train.main import is_child_rank
+from seqbench.train.run import is_child_rank
 
 CASES = [  # (environment, global rank)
     ({}, 0),

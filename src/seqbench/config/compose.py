@@ -15,7 +15,7 @@ from omegaconf import DictConfig
 
 from seqbench.config.paths import CONF_DIR
 
-VERSION_BASE = "1.3"  # as `hydra.main` in seqbench.train.main
+VERSION_BASE = "1.3"  # as `hydra.main` in seqbench.train.run
 CONFIG_NAME = "train"
 
 

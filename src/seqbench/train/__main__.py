@@ -1,5 +1,5 @@
 """`python -m seqbench.train` (what torchrun starts): the same as `seqbench-train`."""
 
-from seqbench.train.main import main
+from seqbench.train.run import main
 
 main()
