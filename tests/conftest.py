@@ -1,4 +1,5 @@
-"""Shared fixtures: the project root and one fetched copy of the default raw snapshot."""
+"""Shared fixtures: the project root and one fetched copy of the default raw snapshot; and the
+`slow` mark on every test that needs them, so `pytest -m "not slow"` is a fast loop."""
 
 import threading
 from collections.abc import Iterator
@@ -7,6 +8,21 @@ from pathlib import Path
 
 import pytest
 from helpers.cli import ROOT  # noqa: F401  (the project root, for fixtures below)
+
+# Fixtures that build the real datasets (seconds of CPU) or train a run on them: a test that
+# asks for one, directly or through another fixture, is slow whether or not it says so.
+SLOW_FIXTURES = frozenset({"raw_dir", "project"})
+# Marks of tests that start real infrastructure (a SLURM cluster) or train on a GPU.
+SLOW_MARKS = frozenset({"slurm", "gpu"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark slow what trains or fetches, so the fast loop need not trust each file to say so."""
+    for item in items:
+        needs = set(getattr(item, "fixturenames", ()))
+        marks = {mark.name for mark in item.iter_markers()}
+        if needs & SLOW_FIXTURES or marks & SLOW_MARKS:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

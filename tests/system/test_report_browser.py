@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 from helpers.cli import ROOT
+from helpers.hostile import hostile_runs
 from test_report import MODELS, report_runs  # noqa: F401  (the shared session fixture)
-from test_report_hostile import hostile_runs
 
 from seqbench.page.html import CSP
 from seqbench.report.build import write_report

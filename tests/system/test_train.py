@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 from helpers.cli import ROOT, one_line_error, run_cli
+from helpers.refusals import FINISHED
 from omegaconf import DictConfig
 
 from seqbench import config
@@ -124,23 +125,34 @@ def _train_cmd(tmp_path: Path, raw_dir: Path, *overrides: str) -> list[str]:
     ]
 
 
+# the run that both signals interrupt and resume (read only by the tests)
+INTERRUPTED = (
+    "model=gru",
+    "data=shakespeare",
+    "budget.max_steps=200",
+    "budget.val_every=10",
+    "budget.val_batches=4",
+    "budget.test_batches=4",
+    "data.seq_len=32",
+)
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path:
+    """INTERRUPTED trained without a stop, once for both signals: what a resume must match."""
+    root = tmp_path_factory.mktemp("straight")
+    subprocess.run(_train_cmd(root, raw_dir, *INTERRUPTED), check=True, capture_output=True)
+    return root
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_interrupted_and_resumed_run_matches_a_straight_run(tmp_path, raw_dir, signum, code):
+def test_interrupted_and_resumed_run_matches_a_straight_run(
+    tmp_path, raw_dir, straight, signum, code
+):
     """Ctrl-C, and SIGTERM as a SLURM preemption sends it: the conventional exit code, one
     line saying how to resume, and the resumed run ends exactly as a straight run."""
-    common = (
-        "model=gru",
-        "data=shakespeare",
-        "budget.max_steps=200",
-        "budget.val_every=10",
-        "budget.val_batches=4",
-        "budget.test_batches=4",
-        "data.seq_len=32",
-    )
-    straight = tmp_path / "straight"
-    subprocess.run(_train_cmd(straight, raw_dir, *common), check=True, capture_output=True)
-
+    common = INTERRUPTED
     resumed = tmp_path / "resumed"
     # Python only turns SIGINT into KeyboardInterrupt if SIGINT was not ignored when it
     # started, and a shell's background job (a CI runner, say) ignores it: restore it.
@@ -479,15 +491,13 @@ def test_truncated_bptt_carries_the_state_detached(tmp_path, raw_dir, monkeypatc
 
 
 @pytest.mark.slow
-def test_resuming_from_a_foreign_or_broken_checkpoint_is_one_line(tmp_path, raw_dir):
+def test_resuming_from_a_foreign_or_broken_checkpoint_is_one_line(tmp_path, raw_dir, project):
     """Another dataset's checkpoint (another vocabulary), another model's, or random bytes:
     refused before training, the refused run directory left without results."""
     small = ("budget=smoke", "budget.max_steps=2", "budget.val_every=2", "budget.val_batches=1")
-    subprocess.run(
-        _train_cmd(tmp_path / "a", raw_dir, "data=copy", "model=gru", *small),
-        check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
-    foreign = tmp_path / "a" / "outputs" / "copy" / "gru" / "0" / "checkpoints" / "last.ckpt"
+    # the session's template run (copy, gru), only read: a run trained for this test alone
+    # cost a subprocess of seconds
+    foreign = project / FINISHED / "checkpoints" / "last.ckpt"
     noise = tmp_path / "noise.ckpt"
     noise.write_bytes(os.urandom(4096))
     another = "was trained with another model, size or dataset"
