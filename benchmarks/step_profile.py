@@ -17,7 +17,6 @@ import argparse
 import contextlib
 import cProfile
 import io
-import math
 import pstats
 import tempfile
 import time
@@ -25,12 +24,10 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from hydra.utils import instantiate
-from overhead import RAW_DIR, PlainModel, quiet
-from throughput import PRESETS, compose_config, timed_by
+from overhead import RAW_DIR, quiet
+from throughput import PRESETS, compose_config, plain_steps, timed_by
 
 from seqbench.train import run as train_main
-from seqbench.train.build import build
 
 
 class Profiled(L.Callback):
@@ -60,24 +57,8 @@ def profile_seqbench(cfg, warmup: int, steps: int) -> tuple[pstats.Stats, float]
 
 def profile_plain(cfg, root: Path, warmup: int, steps: int) -> tuple[pstats.Stats, float]:
     """throughput.py's plain loop (CPU), profiled over ``steps`` steps after ``warmup``."""
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule, task, _, _ = build(cfg, root / "plain")
-    model = PlainModel(task.inputs, task.backbone, task.head).train()
-    optimizer = instantiate(cfg.optimizer)(model.parameters())
-    scheduler = instantiate(cfg.scheduler)(optimizer) if cfg.scheduler else None
-    limit = task.grad_clip or math.inf
-    batches, profile = iter(datamodule.train_dataloader()), cProfile.Profile()
-    started = 0.0
-    for step in range(1, warmup + steps + 1):
-        x, y = next(batches)
-        outputs, _ = model(x)
-        loss = task.loss(outputs if task.per_step_targets else outputs[:, -1], y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), limit)
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
+    profile, started = cProfile.Profile(), 0.0
+    for step, _ in plain_steps(cfg, root, torch.device("cpu"), warmup + steps):
         if step == warmup:
             started = time.perf_counter()
             profile.enable()

@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import lightning as L
@@ -99,8 +100,9 @@ def seqbench_tokens_per_s(cfg: DictConfig, warmup: int) -> float:
     return window.tokens / window.seconds
 
 
-def plain_tokens_per_s(cfg: DictConfig, root: Path, device: torch.device, warmup: int) -> float:
-    """The same training as a hand-written loop (nanoGPT's train.py, without its logging)."""
+def plain_steps(cfg: DictConfig, root: Path, device: torch.device, steps: int) -> Iterator[tuple]:
+    """The same training as a hand-written loop (nanoGPT's train.py, without its logging):
+    yields (step, inputs) after each of ``steps`` steps, for a caller that times them."""
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule, task, _, _ = build(cfg, root / "plain")
     model = PlainModel(task.inputs, task.backbone, task.head).to(device).train()
@@ -110,8 +112,8 @@ def plain_tokens_per_s(cfg: DictConfig, root: Path, device: torch.device, warmup
     bf16 = str(cfg.trainer.precision).startswith("bf16")
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
     limit = task.grad_clip or math.inf
-    batches, started, tokens = iter(datamodule.train_dataloader()), 0.0, 0
-    for step in range(1, cfg.budget.max_steps + 1):
+    batches = iter(datamodule.train_dataloader())
+    for step in range(1, steps + 1):
         x, y = next(batches)
         if device.type == "cuda":
             x, y = x.pin_memory(), y.pin_memory()
@@ -125,6 +127,13 @@ def plain_tokens_per_s(cfg: DictConfig, root: Path, device: torch.device, warmup
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
+        yield step, x
+
+
+def plain_tokens_per_s(cfg: DictConfig, root: Path, device: torch.device, warmup: int) -> float:
+    """Tokens/s of :func:`plain_steps` after ``warmup`` steps."""
+    started, tokens = 0.0, 0
+    for step, x in plain_steps(cfg, root, device, cfg.budget.max_steps):
         if step == warmup:
             sync(device)
             started = time.perf_counter()
