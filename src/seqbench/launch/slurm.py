@@ -9,7 +9,7 @@ tied to ``trainer.devices``) and submits one array per distinct request.
 
 Preemption is submitit's checkpoint-and-requeue, started by seqbench's own clean stop.
 SLURM preempts with SIGTERM; seqbench ends the step it is in, keeps its checkpoints and
-exits 143 (train.py). Rank 0 then rewrites the job's submitit pickle with the launcher's
+exits 143 (train/run.py). Rank 0 then rewrites the job's submitit pickle with the launcher's
 ``checkpoint`` (the same job with ``ckpt_path=last``) and requeues it with
 ``scontrol requeue``; the job runs again and resumes. On a time limit, submitit's own signal
 (USR2, ``signal_delay_s`` before the end) goes through the same ``checkpoint``.
