@@ -247,7 +247,8 @@ TARGETS = [
     ),
     trains(
         "model._target_=no.such.Class",
-        says="valid: seqbench.models.RNN",
+        says="(valid: seqbench.models.GRU, seqbench.models.LSTM, seqbench.models.RNN, "
+        "seqbench.models.Transformer)",
         name="C114-model-no-such-class",
     ),
     trains(
