@@ -185,12 +185,12 @@ def test_training_records_the_profile_at_init_during_and_at_the_end(tmp_path: Pa
 def test_the_training_probe_runs_on_one_thread_and_gives_the_same_norms():
     """The callback measures with torch on one thread (fast for the probe's tiny ops) and
     leaves the thread count as it found it, with the norms the default threads give."""
-    from seqbench.lessons.gradient_flow.probe import one_thread
+    from seqbench.lessons.timing import quiet_cpu
 
     task, (x, y) = _adding_task("lstm"), _adding_batch()
     before = torch.get_num_threads()
     expected = gradient_flow.measure(task, x, y)
-    with one_thread():
+    with quiet_cpu(1, flush_denormal=False):
         assert torch.get_num_threads() == 1
         got = gradient_flow.measure(task, x, y)
     assert torch.get_num_threads() == before

@@ -15,16 +15,19 @@ import torch
 
 
 @contextmanager
-def quiet_cpu(threads: int = 1) -> Iterator[int]:
-    """Run the block with ``threads`` torch threads and denormals flushed; restore both after."""
+def quiet_cpu(threads: int = 1, flush_denormal: bool = True) -> Iterator[int]:
+    """Run the block with ``threads`` torch threads (and denormals flushed, unless a caller
+    measures values that small, as the gradient-flow probe does); restore both after."""
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
-    torch.set_flush_denormal(True)
+    if flush_denormal:
+        torch.set_flush_denormal(True)
     try:
         yield threads
     finally:
         torch.set_num_threads(previous)
-        torch.set_flush_denormal(False)
+        if flush_denormal:
+            torch.set_flush_denormal(False)
 
 
 def synchronizer(device: torch.device) -> Callable[[], None]:

@@ -3,31 +3,15 @@
 end of training, appends to ``gradient_flow.csv`` and logs a summary (and a W&B table)."""
 
 import csv
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import lightning as L
-import torch
 from torch import Tensor
 
 from seqbench import rundir
 from seqbench.lessons.gradient_flow.measure import measure, slope
+from seqbench.lessons.timing import quiet_cpu
 from seqbench.tasks.base import SequenceTask
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Torch's CPU ops on one thread for a while. The probe is hundreds of tiny ops (16
-    sequences, one time step at a time): across threads each waits for the others, which on
-    a busy 2-core machine made one LSTM probe cost 30x its single-thread time (5.7 s against
-    0.19 s, the same norms to the last bit) and the probe ~3 % of training."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 class GradientFlowMonitor(L.Callback):
@@ -52,7 +36,10 @@ class GradientFlowMonitor(L.Callback):
         if not trainer.is_global_zero or step == self._last_step:
             return
         self._last_step = step
-        with one_thread():  # the norms a GPU or the CPU's threads give, faster: see above
+        # one thread: the probe is hundreds of tiny ops (16 sequences, a step at a time) that
+        # threads only wait on each other for (an LSTM probe 5.7 s on 2 busy cores, 0.19 s on
+        # one, the same norms); denormals kept: vanishing gradients are measured, not flushed
+        with quiet_cpu(1, flush_denormal=False):
             norms = measure(task, *self._fixed_batch(trainer, task))
         by_distance = {len(norms) - 1 - t: n for t, n in enumerate(norms)}
         new = not self.path.is_file()
