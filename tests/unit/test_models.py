@@ -46,7 +46,7 @@ def test_shapes(name: str, num_layers: int) -> None:
         assert state is None
     elif name == "lstm":
         assert state[0].shape == state[1].shape == (num_layers, B, H)
-    else:
+    elif name in RECURRENT:  # other backbones: test_state_size_counts_what_step_carries
         assert state.shape == (num_layers, B, H)
 
 
@@ -177,6 +177,29 @@ def test_training_backward_through_carried_state() -> None:
         grads = [p.grad for p in model.parameters() if p.grad is not None]
         assert grads and all(torch.isfinite(g).all() for g in grads), name
     assert isinstance(make("gru"), GRU)
+
+
+def floats_in(state: object) -> int:
+    """The floats a streaming state holds (a position counter is not one)."""
+    if isinstance(state, torch.Tensor):
+        return state.numel() * (2 if state.is_complex() else 1)
+    if isinstance(state, tuple | list):
+        return sum(floats_in(s) for s in state)
+    return 0
+
+
+@pytest.mark.parametrize("name", list(BACKBONES))
+def test_state_size_counts_what_step_carries(name: str) -> None:
+    """A model's declared state size is the floats its step() hands on for one sequence;
+    a fixed-size state stays fixed, a cache grows with every position."""
+    model = make(name)
+    state, sizes = None, []
+    with torch.no_grad():
+        for positions in range(1, 6):
+            _, state = model.step(torch.randn(1, F_IN), state)
+            assert floats_in(state) == model.state_size(positions), positions
+            sizes.append(model.state_size(positions))
+    assert (len(set(sizes)) == len(sizes)) if model.streams_with_cache else len(set(sizes)) == 1
 
 
 def test_backbones_declare_their_capabilities() -> None:

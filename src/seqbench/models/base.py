@@ -55,6 +55,12 @@ class Backbone(nn.Module):
         """The most positions a sequence or stream may reach; None for no limit."""
         return None
 
+    def state_size(self, positions: int = 1) -> int:
+        """The floats one sequence's streaming state holds after ``positions`` steps (what
+        ``step`` carries): fixed for a recurrent model, growing with ``positions`` for one
+        that streams with a cache (``streams_with_cache``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not say its state size")
+
     @classmethod
     def sizes_in(cls, shapes: Shapes) -> dict[str, int] | None:
         """The constructor sizes that weight ``shapes`` (names relative to the backbone) fix,

@@ -96,6 +96,12 @@ class _Recurrent(Backbone):
         out, state = self.rnn(x_t.unsqueeze(1), state)
         return out.squeeze(1), state
 
+    carried: ClassVar[int] = 1  # state vectors per layer: h (the LSTM: h and c)
+
+    def state_size(self, positions: int = 1) -> int:
+        """``h`` of every layer (the LSTM's ``c`` too), whatever the position."""
+        return self.carried * self.num_layers * self.hidden_size
+
     @classmethod
     def sizes_in(cls, shapes: Shapes) -> dict[str, int] | None:
         """input_size, hidden_size and num_layers, from ``rnn.weight_{ih,hh}_l<k>``."""
@@ -163,6 +169,7 @@ class LSTM(_Recurrent):
 
     name = "lstm"
     fused = nn.LSTM
+    carried = 2
 
     def __init__(
         self,

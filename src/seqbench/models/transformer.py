@@ -185,6 +185,11 @@ class Transformer(Backbone):
         """The positional table's length: no sequence or stream may go past it."""
         return self.max_len
 
+    def state_size(self, positions: int = 1) -> int:
+        """The key/value cache: a key and a value of ``hidden_size`` per layer for every
+        position seen, so it grows linearly with the stream."""
+        return 2 * self.num_layers * self.hidden_size * positions
+
     def _check_len(self, end: int) -> None:
         if end > self.max_len:
             raise ValueError(
