@@ -3,6 +3,7 @@ the decay it shows per architecture, and the callback in a real training run."""
 
 import csv
 import functools
+import inspect
 import math
 from pathlib import Path
 
@@ -29,7 +30,10 @@ def _adding_batch(batch: int = 8, length: int = T) -> tuple[torch.Tensor, torch.
 
 def _adding_task(model: str, **kwargs) -> Adding:
     torch.manual_seed(0)
-    kwargs = {"num_layers": 1} | kwargs | ({"num_heads": 4} if model == "transformer" else {})
+    heads = (
+        {"num_heads": 4} if "num_heads" in inspect.signature(BACKBONES[model]).parameters else {}
+    )
+    kwargs = {"num_layers": 1} | kwargs | heads
     return Adding(
         backbone=functools.partial(BACKBONES[model], **kwargs),
         optimizer=functools.partial(torch.optim.AdamW),
@@ -115,7 +119,7 @@ def test_never_asks_cudnn_to_differentiate_a_recurrent_module_in_eval_mode(model
     assert torch.backends.cudnn.enabled  # switched back on afterwards
 
 
-@pytest.mark.parametrize("model", ["rnn", "lstm", "gru", "transformer"])
+@pytest.mark.parametrize("model", list(BACKBONES))
 def test_one_norm_per_step_and_the_last_step_is_reached(model):
     norms = gradient_flow.measure(_adding_task(model), *_adding_batch())
     assert len(norms) == T and all(n >= 0 and math.isfinite(n) for n in norms)
@@ -128,12 +132,44 @@ def test_decay_is_steepest_for_the_tanh_rnn_and_flat_for_attention():
     x, y = _adding_batch()
     slopes = {
         model: gradient_flow.slope(_by_distance(gradient_flow.measure(_adding_task(model), x, y)))
-        for model in ("rnn", "lstm", "transformer")
+        for model in ("rnn", "lstm", "transformer", "transformer_pp")
     }
     assert slopes["rnn"] < 2 * slopes["lstm"] < 0
-    assert abs(slopes["transformer"]) < 0.01
+    assert abs(slopes["transformer"]) < 0.01 and abs(slopes["transformer_pp"]) < 0.01
     norms = _by_distance(gradient_flow.measure(_adding_task("rnn"), x, y))
     assert norms[T - 1] < 1e-6 * norms[1]
+
+
+AT_INPUTS = [
+    name
+    for name, cls in BACKBONES.items()
+    if gradient_flow.probe_for(cls(4, 8)) is gradient_flow._through_inputs
+]
+
+
+@pytest.mark.parametrize("model", AT_INPUTS)
+def test_other_backbones_are_measured_at_their_inputs_like_a_hand_written_gradient(model):
+    """Beyond the classics and the Transformer: ‖∂L/∂x_t‖ of the backbone's input features,
+    here against the same derivative taken with a perturbation of one position's input."""
+    task = _adding_task(model).double()
+    x, y = (t.double() for t in _adding_batch(batch=2, length=12))
+    norms = gradient_flow.measure(task, x, y)
+    task.eval()
+    embedded = task.inputs(x).detach()
+    grad = torch.zeros_like(embedded)
+    eps = 1e-6
+    with torch.no_grad():
+        for t in (0, 5, 11):
+            for f in range(embedded.shape[-1]):
+                bumped = [embedded.clone(), embedded.clone()]
+                bumped[0][:, t, f] += eps
+                bumped[1][:, t, f] -= eps
+                up, down = (
+                    gradient_flow._final_loss(task, task.backbone(e)[0][:, -1], y) for e in bumped
+                )
+                grad[:, t, f] = (up - down) / (2 * eps)
+            expected = grad[:, t].pow(2).sum(-1).sqrt().mean().item()
+            assert norms[t] == pytest.approx(expected, rel=1e-5), t
 
 
 def test_identity_initialisation_keeps_the_gradient():

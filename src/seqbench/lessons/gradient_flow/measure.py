@@ -11,6 +11,11 @@ For a sequence of length T with the loss on the final step only, ``measure`` ret
   path the carried state tensor does not see.
 - Transformer: the residual stream entering the first block at position t; attention gives
   every position a direct path to the loss, so there is no product over steps.
+- Any other backbone (minGRU, LRU, Mamba, xLSTM, RetNet, Transformer++): the backbone's input
+  features at position t, through its training form. Their carried states differ in kind
+  (a matrix memory, a convolution window, a complex vector) and what the head reads is not
+  one of them, so the input, which every model has, is the common point; for the classics
+  it is one more product (the input weights) away from h_t.
 
 Gradients are taken with ``torch.autograd.grad`` on those tensors only: parameters'
 ``.grad`` and the random number generators are untouched, so measuring during training does
@@ -32,6 +37,7 @@ import torch
 from torch import Tensor
 
 from seqbench import rundir
+from seqbench.models import GRU, LSTM, RNN
 from seqbench.rundir.run import Run
 from seqbench.tasks.base import SequenceTask
 
@@ -72,14 +78,29 @@ def _transformer(task: SequenceTask, x: Tensor, y: Tensor) -> Tensor:
     return grad.pow(2).sum(-1).sqrt().T  # (T, B)
 
 
+def _through_inputs(task: SequenceTask, x: Tensor, y: Tensor) -> Tensor:
+    embedded = task.inputs(x)
+    hidden, _ = task.backbone(embedded)
+    (grad,) = torch.autograd.grad(_final_loss(task, hidden[:, -1], y), embedded)
+    return grad.pow(2).sum(-1).sqrt().T  # (T, B)
+
+
+def probe_for(backbone: torch.nn.Module):
+    """The classics' own carried state, the Transformers' first block, others' inputs."""
+    if isinstance(backbone, RNN | LSTM | GRU):
+        return _recurrent
+    if backbone.attends and isinstance(getattr(backbone, "blocks", None), torch.nn.ModuleList):
+        return _transformer
+    return _through_inputs
+
+
 def measure(task: SequenceTask, x: Tensor, y: Tensor) -> list[float]:
     """Mean over the batch of ‖∂L/∂h_t‖ for t = 0..T-1 (loss on step T-1), in eval mode."""
     was_training = task.training
     task.eval()
     try:
         with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
-            probe = _transformer if task.backbone.attends else _recurrent
-            norms = probe(task, x, y)
+            norms = probe_for(task.backbone)(task, x, y)
     finally:
         task.train(was_training)
     return [float(v) for v in norms.mean(dim=1)]
