@@ -2,6 +2,7 @@
 every length, the exponent fit recovers known power laws, and the report's sentences follow
 the numbers (attention is called steeper only when its exponent is measurably larger)."""
 
+import inspect
 import json
 import math
 import re
@@ -15,7 +16,7 @@ from helpers.cli import run_cli
 from seqbench.errors import ConfigError
 from seqbench.lessons.cost import measure as cost
 from seqbench.lessons.cost import section as cost_section
-from seqbench.models import MODELS
+from seqbench.models import BACKBONES, MODELS
 from seqbench.page.markdown import section_lines
 from seqbench.report.build import write_report
 
@@ -119,6 +120,32 @@ def test_the_report_calls_attention_steeper_when_it_is(tmp_path):
     assert "step time grows faster with T" in text
     two = _reading(tmp_path, _made_up({"gru": 1.0, "transformer": 1.8}, [64, 128]))
     assert "carry no error estimate, so they are not compared" in two and "grows" not in two
+
+
+def test_each_attention_model_is_judged_against_the_recurrent_ones(tmp_path):
+    exponents = {"gru": 1.0, "mingru/sequential": 1.02, "transformer": 1.8, "transformer_pp": 1.0}
+    text = _reading(tmp_path, _made_up(exponents, LONG))
+    said = r"The step time exponent of transformer, 1\.8\d ± 0\.0\d, is measurably larger"
+    assert re.search(said, text), text
+    said = r"The step time exponent of transformer_pp, 1\.0\d ± 0\.0\d, is not measurably larger"
+    assert re.search(said, text), text
+    assert re.search(r"\(gru 0\.99 ± 0\.0\d, mingru/sequential 1\.02 ± 0\.0\d\)", text), text
+    assert text.count("A fused attention kernel") == 1
+
+
+def test_a_model_in_its_sequential_form_is_built_with_it_and_others_are_refused():
+    from seqbench.lessons.streaming.measure import backbone_of
+
+    sequential = [
+        n for n in BACKBONES if "sequential" in inspect.signature(BACKBONES[n]).parameters
+    ]
+    for name in sequential:
+        assert backbone_of(f"{name}/sequential")[1]["sequential"] is True
+        assert backbone_of(name)[1]["sequential"] is False
+    with pytest.raises(ConfigError, match="`/sequential` is the one form"):
+        backbone_of("gru/sequential")
+    with pytest.raises(ConfigError, match="unknown model 'mambo'; choose from rnn, lstm"):
+        backbone_of("mambo")
 
 
 def test_the_report_shows_the_figure_and_builds_without_the_file(tmp_path):

@@ -7,6 +7,11 @@ from pathlib import Path
 from seqbench.rundir.run import Run
 from seqbench.safety import atomic
 
+MODELS_HELP = (
+    "the models measured (default: rnn lstm gru transformer): any backbone by name, or "
+    "NAME/sequential for one trained through its recurrence instead of its parallel form"
+)
+
 
 def read_json(path: Path) -> dict | None:
     """A lesson file as a dict; None when it is missing, unreadable or not an object."""

@@ -5,7 +5,7 @@ atomically."""
 import argparse
 from pathlib import Path
 
-from seqbench.lessons.sources import write_json
+from seqbench.lessons.sources import MODELS_HELP, write_json
 
 
 def _cost_bench(args: argparse.Namespace) -> int:
@@ -17,16 +17,17 @@ def _cost_bench(args: argparse.Namespace) -> int:
     from seqbench.models import MODELS
 
     args.out.parent.mkdir(parents=True, exist_ok=True)  # a bad --out is refused before the work
+    models = args.models or MODELS
     with Progress(transient=True) as progress:
-        bars = {m: progress.add_task(f"cost {m}", total=None) for m in MODELS}
+        bars = {m: progress.add_task(f"cost {m}", total=None) for m in models}
 
         def advance(model: str, length: int) -> None:
             progress.advance(bars[model])
 
         given = {k: getattr(args, k) for k in ("lengths", "batch", "steps")}
+        given = {k: v for k, v in given.items() if v is not None}
         device = resolve_device(args.device)
-        result = measure(**{k: v for k, v in given.items() if v is not None}, device=device,
-                         progress=advance)  # fmt: skip
+        result = measure(models=models, **given, device=device, progress=advance)
     write_json(args.out, result)
     for line in summary(result):
         print(line)
@@ -42,5 +43,7 @@ def add_commands(commands: argparse._SubParsersAction, raw_dir: Path) -> None:
     cost.add_argument("--batch", type=int, help="sequences per step (default 2)")
     cost.add_argument("--steps", type=int, help="timed steps per T, median taken (default 5)")
     cost.add_argument("--out", type=Path, default=Path("reports/lessons/cost.json"))
+    cost.add_argument("--models", nargs="+", metavar="MODEL",
+                       help=MODELS_HELP)  # fmt: skip
     cost.set_defaults(run=_cost_bench)
     cost.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")

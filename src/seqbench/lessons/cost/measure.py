@@ -202,7 +202,7 @@ def summary(result: dict) -> list[str]:
         mine = [row for row in result["rows"] if row["model"] == model]
         a, b = mine[0], mine[-1]
         lines.append(
-            f"{model:11} {a['num_parameters']:>6} params  step {a['step_ms']:.1f} ms @ T={a['T']}"
+            f"{model:18} {a['num_parameters']:>6} params  step {a['step_ms']:.1f} ms @ T={a['T']}"
             f" -> {b['step_ms']:.1f} ms @ T={b['T']} (T^{exponent_text(fits['time'])})  "
             f"memory {a['memory_bytes'] / 2**20:.2f} -> {b['memory_bytes'] / 2**20:.2f} MiB "
             f"(T^{exponent_text(fits['memory'])})"

@@ -5,9 +5,7 @@ only what the exponents show."""
 import math
 
 from seqbench.lessons.cost.measure import exponent_text
-
-ATTENTION = "transformer"
-
+from seqbench.lessons.streaming.reading import streams_with_cache
 
 MARGIN = 0.1  # an exponent difference smaller than this is not worth a sentence
 
@@ -29,33 +27,45 @@ def steeper(fit: dict | None, other: dict | None) -> bool | None:
 
 
 def verdict(kind: str, fits: dict[str, dict]) -> str:
-    """One sentence: does attention's ``kind`` ("time" or "memory") exponent exceed every
-    recurrent model's, measurably? Empty without a Transformer and a recurrent model."""
-    recurrent = {m: f[kind] for m, f in fits.items() if m != ATTENTION and f.get(kind)}
-    attention = (fits.get(ATTENTION) or {}).get(kind)
-    if not recurrent or not attention:
-        return ""
+    """One sentence per attention model: does its ``kind`` ("time" or "memory") exponent
+    exceed every recurrent model's, measurably? Empty without both kinds of model."""
+    attending = [m for m in fits if streams_with_cache(m)]
+    recurrent = {m: f[kind] for m, f in fits.items() if m not in attending and f.get(kind)}
+    said = [
+        _verdict(kind, model if len(attending) > 1 else "attention", fits[model][kind], recurrent)
+        for model in attending
+        if recurrent and fits[model].get(kind)
+    ]
+    level = kind == "memory" and any("not measurably larger" in s for s in said)
+    return " ".join(said) + (FUSED if level else "")
+
+
+def _verdict(kind: str, who: str, attention: dict, recurrent: dict[str, dict]) -> str:
+    """``who``: "attention" (one attention model) or the model's name, kept as it is spelt."""
     what = {"time": "step time", "memory": "memory"}[kind]
     others = ", ".join(f"{m} {exponent_text(f)}" for m, f in recurrent.items())
     judged = [steeper(attention, f) for f in recurrent.values()]
-    mine = f"attention's {what} exponent {exponent_text(attention)}"
+    mine = f"{who}'s {what} exponent {exponent_text(attention)}"
     if any(j is None for j in judged):
         return (
             f"The {what} exponents ({mine}; {others}) come from two lengths and carry no "
             "error estimate, so they are not compared; fit over more lengths to compare them."
         )
-    mine = mine[0].upper() + mine[1:]
+    mine = (
+        f"The {what} exponent of {who}, {exponent_text(attention)},"
+        if who != "attention"
+        else (mine[0].upper() + mine[1:])
+    )
     if all(judged):
         return (
             f"{mine} is measurably larger than every recurrent model's ({others}): "
-            f"attention's {what} grows faster with T."
+            f"{who}'s {what} grows faster with T."
         )
     level = [m for m, j in zip(recurrent, judged, strict=True) if not j]
-    said = (
+    return (
         f"{mine} is not measurably larger than that of {', '.join(level)} ({others}): over "
-        f"these lengths the measurements do not show attention's {what} growing faster."
+        f"these lengths the measurements do not show {who}'s {what} growing faster."
     )
-    return said + (FUSED if kind == "memory" else "")
 
 
 def setting(found: dict) -> str:

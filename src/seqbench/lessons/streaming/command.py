@@ -4,7 +4,7 @@ memory of the four models, one JSON file for the report, written atomically."""
 import argparse
 from pathlib import Path
 
-from seqbench.lessons.sources import write_json
+from seqbench.lessons.sources import MODELS_HELP, write_json
 
 
 def _stream_bench(args: argparse.Namespace) -> int:
@@ -16,13 +16,15 @@ def _stream_bench(args: argparse.Namespace) -> int:
     from seqbench.lessons.streaming.measure import measure, summary
     from seqbench.models import MODELS
 
+    models = args.models or MODELS
     with Progress(transient=True) as progress:
-        bars = {m: progress.add_task(f"streaming {m}", total=args.positions) for m in MODELS}
+        bars = {m: progress.add_task(f"streaming {m}", total=args.positions) for m in models}
 
         def advance(model: str, done: int) -> None:
             progress.update(bars[model], completed=done)
 
-        rows = measure(args.positions, progress=advance, device=resolve_device(args.device))
+        device = resolve_device(args.device)
+        rows = measure(args.positions, models=models, progress=advance, device=device)
     result = {"positions": args.positions, "rows": rows, "torch": torch.__version__, "threads": 1}
     result["device"] = args.device
     write_json(args.out, result)
@@ -37,5 +39,7 @@ def add_commands(commands: argparse._SubParsersAction, raw_dir: Path) -> None:
     bench = commands.add_parser("stream-bench", help="streaming latency and state memory")
     bench.add_argument("--positions", type=int, default=4096, help="steps to stream per model")
     bench.add_argument("--out", type=Path, default=Path("reports/lessons/streaming.json"))
+    bench.add_argument("--models", nargs="+", metavar="MODEL",
+                       help=MODELS_HELP)  # fmt: skip
     bench.set_defaults(run=_stream_bench)
     bench.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")

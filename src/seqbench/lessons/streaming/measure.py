@@ -36,11 +36,29 @@ def _model_kwargs(name: str) -> dict:
     return {k: v for k, v in OmegaConf.to_container(cfg).items() if k not in _NOT_KWARGS}
 
 
-def build_classifier(name: str) -> Classifier:
-    """The sensor classifier with backbone ``name``, hidden size solved from the budget."""
+def backbone_of(variant: str) -> tuple[str, dict]:
+    """A model as the lessons name it: a backbone (``mamba``), or one trained through its
+    recurrence instead of its parallel form (``mamba/sequential``); its name and options."""
+    name, _, form = variant.partition("/")
+    if name not in BACKBONES:
+        raise ConfigError(f"unknown model {variant!r}; choose from {', '.join(BACKBONES)}")
+    options = _model_kwargs(name)
+    if form and (form != "sequential" or "sequential" not in options):
+        sequential = [n for n in BACKBONES if "sequential" in _model_kwargs(n)]
+        raise ConfigError(
+            f"unknown form {variant!r}: `/sequential` is the one form, for "
+            f"{', '.join(sequential) or 'no model'}"
+        )
+    return name, options | ({"sequential": True} if form else {})
+
+
+def build_classifier(variant: str) -> Classifier:
+    """The sensor classifier with the backbone ``variant`` names (see :func:`backbone_of`),
+    hidden size solved from the budget."""
+    name, options = backbone_of(variant)
     task_cfg = OmegaConf.load(CONF_DIR / "task" / "classifier.yaml")
     return Classifier(
-        backbone=functools.partial(BACKBONES[name], **_model_kwargs(name)),
+        backbone=functools.partial(BACKBONES[name], **options),
         optimizer=functools.partial(torch.optim.AdamW),
         data_info={"channels": CHANNELS, "classes": CLASSES},
         embed_dim=task_cfg.embed_dim,
@@ -133,7 +151,7 @@ def summary(rows: list[dict]) -> list[str]:
         mine = [r for r in rows if r["model"] == name]
         a, b = mine[0], mine[-1]
         lines.append(
-            f"{name:11} H={a['hidden_size']:<4} {a['num_parameters']:>6} params  "
+            f"{name:18} H={a['hidden_size']:<4} {a['num_parameters']:>6} params  "
             f"latency {a['latency_ms']:.3f} ms @ {a['position']} -> {b['latency_ms']:.3f} ms "
             f"@ {b['position']}  state {a['state_bytes']} B -> {b['state_bytes']} B"
         )

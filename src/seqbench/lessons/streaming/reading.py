@@ -6,6 +6,7 @@ import math
 import statistics
 from itertools import pairwise
 
+from seqbench.models import BACKBONES
 from seqbench.page.formats import names, number
 
 SAME_COST = 1.25  # per-step latency within this factor from first to last position: "constant"
@@ -21,6 +22,12 @@ STREAMING_EXPECTED = (
     "position and each step attend over all of it. Outputs equal the full forward pass "
     "(tested)."
 )
+
+
+def streams_with_cache(variant: str) -> bool:
+    """Whether the model a lesson row names keeps a cache that grows (a KV cache)."""
+    backbone = BACKBONES.get(variant.partition("/")[0])
+    return backbone.streams_with_cache if backbone is not None else variant == "transformer"
 
 
 def _ends(values: list[float]) -> tuple[float, float]:
@@ -60,7 +67,7 @@ def streaming_reading(found: dict) -> list[str]:
             f"{model} {number(first)} → {number(last)} ms per step (×{number(ratio)}, "
             f"{'about constant' if constant else 'not constant'}), {state}"
         )
-        attends = model == "transformer"
+        attends = streams_with_cache(model)
         if not attends and not (constant and state.startswith("state constant")):
             differs.append(f"{model}'s cost or state is not constant")
         if attends and "grows linearly" not in state:
