@@ -49,7 +49,8 @@ def _run(root: Path, data: str, model: str, seed: int, curve: list[float], test:
         "train_tokens": 400 * 64 * 100, "throughput_tokens_per_s": rate,
         "train_seconds": pace * len(STEPS), "num_parameters": 1000, "baseline": baseline,
         "baseline_metric": metric if baseline is not None else None, "threads": 2,
-        "device_name": "cpu",
+        "device_name": "cpu", "state_floats": 704 if model == "transformer" else 64,
+        "state_grows": model == "transformer",
     })  # fmt: skip
     return run
 
@@ -149,7 +150,9 @@ def test_equal_time_and_cost_sit_beside_quality(report):
     lstm = next(line for line in text.splitlines() if line.startswith("| lstm |"))
     cells = [c.strip() for c in lstm.strip("|").split("|")]
     assert cells[3:6] == ["4", "2.260", "4"]  # 2.30 - 0.15 / 3 = 2.25, seed 1 +0.02
-    assert cells[9] == "1.000"  # s per 1k tokens at 1000 tokens/s
+    assert cells[8] == "64" and cells[10] == "1.000"  # s per 1k tokens at 1000 tokens/s
+    transformer = next(line for line in text.splitlines() if line.startswith("| transformer |"))
+    assert "| 704 per position |" in transformer
     assert cells[6].startswith("flattened")
 
 

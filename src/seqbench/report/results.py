@@ -54,6 +54,15 @@ class ModelResult:
         counts = [run.metrics.get("num_parameters") for run in self.runs]
         return most_common([c for c in counts if isinstance(c, int)])
 
+    @property
+    def state(self) -> tuple[int, bool] | None:
+        """The floats one sequence's streaming state holds, and whether that is per position
+        (a key/value cache); None for runs from before it was recorded."""
+        sizes = [run.metrics.get("state_floats") for run in self.runs]
+        size = most_common([s for s in sizes if isinstance(s, int) and not isinstance(s, bool)])
+        grows = [run.metrics.get("state_grows") for run in self.runs]
+        return None if size is None else (size, True in grows)
+
 
 @dataclass
 class DatasetResult:

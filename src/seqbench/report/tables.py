@@ -75,11 +75,12 @@ def results_table(result: DatasetResult) -> Table:
         "rank, equal time",
         "curve at the end",
         "parameters",
+        "state (floats)",
         "training time",
         "s per 1k tokens",
         "status",
     ]
-    table = Table(header, [], numeric=frozenset({1, 2, 3, 4, 5, 7, 8, 9}))
+    table = Table(header, [], numeric=frozenset({1, 2, 3, 4, 5, 7, 8, 9, 10}))
     best = best_marked(result)
     found = trends(result)
     for model in result.models:
@@ -96,6 +97,7 @@ def results_table(result: DatasetResult) -> Table:
                 _rank(model.model, time_rank),
                 _trend_cell(found.get(model.model)),
                 count(model.num_parameters),
+                state_text(model.state),
                 seconds(model.average("train_seconds")),
                 number(cost_per_1k(model)),
                 "failed" if model.mean is None else status,
@@ -108,6 +110,13 @@ def results_table(result: DatasetResult) -> Table:
         table.states.append("baseline")
         table.models.append("")
     return table
+
+
+def state_text(state: tuple[int, bool] | None) -> str:
+    """ "544", or "704 per position" for a cache that grows with the stream."""
+    if state is None:
+        return MISSING
+    return count(state[0]) + (" per position" if state[1] else "")
 
 
 def runs_table(result: DatasetResult, base: Path | None = None) -> Table:

@@ -107,6 +107,8 @@ def start(
         "study": cfg.get("study"),
         "num_parameters": task.num_parameters,
         "hidden_size": task.hparams["backbone"]["hidden_size"],
+        "state_floats": task.backbone.state_size(),  # per sequence; per position for a cache
+        "state_grows": task.backbone.streams_with_cache,
         "monitor": task.monitor,
         "mode": task.mode,
         "baseline": task.data_info["baseline"],
