@@ -51,7 +51,11 @@ PRESETS = {
         "task.embed_dim=384", "data.seq_len=256", "data.batch_size=64", "optimizer.lr=1e-3",
     ],
 }  # fmt: skip
+CLASSIC = tuple(PRESETS)  # the default set
+MODERN = ("mingru", "minlstm", "lru", "mamba", "xlstm", "retnet", "transformer_pp")
+PRESETS |= {name: [f"model={name}"] for name in MODERN}  # --presets modern: all of them
 TARGETS = {"lstm": 0.98, "transformer": 0.98, "lstm-5m": 0.95, "nanogpt": 0.95}
+TARGETS |= dict.fromkeys(MODERN, 0.98)
 PROBE_TARGET = 0.02
 
 
@@ -148,7 +152,8 @@ def parse_args() -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cuda")
-    parser.add_argument("--presets", default=",".join(PRESETS), help="comma-separated")
+    parser.add_argument("--presets", default=",".join(CLASSIC),
+                        help=f"comma-separated, or 'modern' for {','.join(MODERN)}")  # fmt: skip
     parser.add_argument("--steps", type=int, default=300, help="optimiser steps per run")
     parser.add_argument("--warmup", type=int, default=50, help="first steps not timed")
     parser.add_argument("--probe-every", type=int, default=100, help="the default budget's")
@@ -159,6 +164,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--raw-dir", type=Path, default=RAW_DIR)
     parser.add_argument("overrides", nargs="*", help="more Hydra overrides for every preset")
     args = parser.parse_args()
+    if args.presets == "modern":
+        args.presets = ",".join(MODERN)
     unknown = set(args.presets.split(",")) - set(PRESETS)
     if unknown:
         parser.error(f"unknown presets {sorted(unknown)}; known: {', '.join(PRESETS)}")

@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 import torch
 from helpers.cli import run_cli
+from helpers.precision import BF16_TOLERANCE, bf16_deviation
 
 from seqbench import config
 from seqbench.lessons.streaming.streamer import Streamer, stream
+from seqbench.models import BACKBONES
 from seqbench.tasks.checkpoint import load_task
 from seqbench.train import train
 
@@ -26,6 +28,7 @@ ON = os.environ.get("SEQBENCH_GPU_SUITE_ON", "cuda")
 DEVICE = "cuda" if ON == "cuda" else "cpu"
 GPU, DDP = ("trainer=gpu", "trainer=ddp") if ON == "cuda" else ("trainer=cpu", "trainer=ddp_sim")
 MODELS = ("rnn", "lstm", "gru", "transformer")
+EVERY_MODEL = tuple(BACKBONES)  # the classics and the second generation
 DATASETS = ("shakespeare", "watch", "adding", "copy")  # the four task kinds
 pytestmark = [
     pytest.mark.gpu,
@@ -58,12 +61,22 @@ def finished(out: dict) -> bool:
 
 
 @pytest.mark.parametrize("data", DATASETS)
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", EVERY_MODEL)
 def test_every_model_trains_on_every_task_kind_in_bf16(tmp_path, data_dir, model, data):
     out = run(tmp_path, data_dir, f"model={model}", f"data={data}")
     assert finished(out) and out["steps"] == 20
     probe = (tmp_path / "outputs" / data / model / "0" / "gradient_flow.csv").read_text()
     assert {line.split(",")[0] for line in probe.splitlines()[1:]} == {"0", "10", "20"}
+
+
+@pytest.mark.parametrize("model", EVERY_MODEL)
+def test_bf16_on_the_device_stays_near_float32(model):
+    """Both forms of every backbone in bf16 autocast on the device, within BF16_TOLERANCE
+    (2% of the largest output) of its float32 pass."""
+    torch.manual_seed(0)
+    backbone = BACKBONES[model](5, 16, num_layers=2)
+    whole, streamed = bf16_deviation(backbone, torch.randn(3, 37, 5), DEVICE)
+    assert whole < BF16_TOLERANCE and streamed < BF16_TOLERANCE, (whole, streamed)
 
 
 @pytest.mark.parametrize(("model", "data"), zip(MODELS, DATASETS, strict=True))

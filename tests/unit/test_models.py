@@ -6,6 +6,7 @@ import importlib
 
 import pytest
 import torch
+from helpers.precision import BF16_TOLERANCE, bf16_deviation
 from torch import nn
 
 from seqbench.models import (
@@ -177,6 +178,14 @@ def test_training_backward_through_carried_state() -> None:
         grads = [p.grad for p in model.parameters() if p.grad is not None]
         assert grads and all(torch.isfinite(g).all() for g in grads), name
     assert isinstance(make("gru"), GRU)
+
+
+@pytest.mark.parametrize("name", list(BACKBONES))
+def test_bf16_autocast_stays_near_float32(name: str) -> None:
+    """Under bf16 autocast (as `trainer.precision=bf16-mixed` runs) both forms stay within
+    BF16_TOLERANCE of the float32 pass; tests/gpu does the same on CUDA."""
+    whole, streamed = bf16_deviation(make(name), torch.randn(B, 37, F_IN), "cpu")
+    assert whole < BF16_TOLERANCE and streamed < BF16_TOLERANCE, (whole, streamed)
 
 
 def floats_in(state: object) -> int:

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqbench.models.base import Backbone, Shapes
+from seqbench.models.norm import RMSNorm
 from seqbench.models.transformer import KVCache
 
 ROPE_BASE = 10_000.0
@@ -89,9 +90,9 @@ class Block(nn.Module):
 
     def __init__(self, hidden_size: int, num_heads: int, dropout: float, ffn_mult: int):
         super().__init__()
-        self.norm_1 = nn.RMSNorm(hidden_size)
+        self.norm_1 = RMSNorm(hidden_size)
         self.attn = RotaryAttention(hidden_size, num_heads, dropout)
-        self.norm_2 = nn.RMSNorm(hidden_size)
+        self.norm_2 = RMSNorm(hidden_size)
         self.mlp = SwiGLU(hidden_size, ffn_mult, dropout)
 
     def forward(
@@ -138,7 +139,7 @@ class TransformerPP(Backbone):
         self.blocks = nn.ModuleList(
             Block(hidden_size, num_heads, dropout, ffn_mult) for _ in range(num_layers)
         )
-        self.norm_f = nn.RMSNorm(hidden_size)
+        self.norm_f = RMSNorm(hidden_size)
 
     @classmethod
     def sizes_in(cls, shapes: Shapes) -> dict[str, int] | None:
