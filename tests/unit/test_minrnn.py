@@ -217,3 +217,25 @@ def test_sizes_in_reads_the_weights(name):
     other = BACKBONES["minlstm" if name == "mingru" else "mingru"](F_IN, H)
     assert cls.sizes_in({k: tuple(v.shape) for k, v in other.state_dict().items()}) is None
     assert cls.sizes_in({k: tuple(v.shape) for k, v in GRU(F_IN, H).state_dict().items()}) is None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_half_precision_runs_the_recurrence_in_float32(name):
+    """A bf16 model (or bf16 autocast) still sums the log-gates in float32: parallel, loop
+    and step agree to bf16's output rounding and the carried state is float32."""
+    model = BACKBONES[name](F_IN, H, expansion=2).eval()
+    x = torch.randn(B, 300, F_IN)
+    with torch.no_grad():
+        reference, _ = model(x)
+        model.to(torch.bfloat16)
+        parallel, last = model(x.bfloat16())
+        state = None
+        for t in range(x.shape[1]):
+            _, state = model.step(x[:, t].bfloat16(), state)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            model.float()
+            autocast, _ = model(x)
+    assert last.dtype == state.dtype == torch.float32
+    torch.testing.assert_close(state, last, rtol=0.05, atol=0.01)
+    for got in (parallel, autocast):
+        torch.testing.assert_close(got.float(), reference, rtol=0, atol=0.15)

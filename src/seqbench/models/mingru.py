@@ -37,6 +37,13 @@ from seqbench.models.scan import log_space_scan, loop_scan
 from seqbench.models.transformer import MLP
 
 
+def wide(x: Tensor) -> Tensor:
+    """``x`` in float32 at least: the scan sums log-gates over the whole sequence (hundreds in
+    magnitude by T = 1000), which half precision's 8-bit mantissa would ruin, so a bf16
+    (autocast) model still runs its recurrence, and carries its state, in float32."""
+    return x if x.dtype in (torch.float32, torch.float64) else x.float()
+
+
 def g(x: Tensor) -> Tensor:
     """The paper's positive candidate activation: x + 0.5 for x >= 0, sigmoid(x) below."""
     return torch.where(x >= 0, x.clamp(min=0) + 0.5, torch.sigmoid(x))
@@ -60,14 +67,14 @@ class MinGRUCell(nn.Module):
 
     def coefficients(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """a_t = 1 - z_t (as sigmoid(-k), exact where z is near 1) and b_t = z_t * g(h)."""
-        k = self.to_z(x)
-        return torch.sigmoid(-k), torch.sigmoid(k) * g(self.to_h(x))
+        k = wide(self.to_z(x))
+        return torch.sigmoid(-k), torch.sigmoid(k) * g(wide(self.to_h(x)))
 
     def log_coefficients(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """log a_t = log(1 - z_t) = -softplus(k) and log b_t = log z_t + log g(h), with
         log z_t = -softplus(-k): no sigmoid is formed, so nothing rounds to 0 or 1."""
-        k = self.to_z(x)
-        return -F.softplus(k), -F.softplus(-k) + log_g(self.to_h(x))
+        k = wide(self.to_z(x))
+        return -F.softplus(k), -F.softplus(-k) + log_g(wide(self.to_h(x)))
 
 
 class MinBlock(nn.Module):
@@ -87,7 +94,9 @@ class MinBlock(nn.Module):
         self.mlp = MLP(hidden_size, ffn_mult, dropout)
 
     def _out(self, x: Tensor, h: Tensor) -> Tensor:
-        """The residual stream after the cell's states ``h`` and the MLP."""
+        """The residual stream after the cell's states ``h`` (back in the stream's dtype)
+        and the MLP."""
+        h = h.to(x.dtype)
         x = x + self.drop(h if self.down is None else self.down(h))
         return x + self.mlp(self.ln_2(x))
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqbench.models.mingru import MinRNN, g, log_g
+from seqbench.models.mingru import MinRNN, g, log_g, wide
 
 
 class MinLSTMCell(nn.Module):
@@ -35,15 +35,15 @@ class MinLSTMCell(nn.Module):
 
     def coefficients(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """a_t = f'_t and b_t = i'_t * g(h), the gates normalised by their sum."""
-        f, i = torch.sigmoid(self.to_f(x)), torch.sigmoid(self.to_i(x))
-        return f / (f + i), i / (f + i) * g(self.to_h(x))
+        f, i = torch.sigmoid(wide(self.to_f(x))), torch.sigmoid(wide(self.to_i(x)))
+        return f / (f + i), i / (f + i) * g(wide(self.to_h(x)))
 
     def log_coefficients(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """log f'_t = -log(1 + i/f) = -softplus(d) and log i'_t = -softplus(-d), where
         d = log i - log f = softplus(-k_f) - softplus(-k_i) (log sigmoid(k) = -softplus(-k));
         plus log g(h) for b."""
-        d = F.softplus(-self.to_f(x)) - F.softplus(-self.to_i(x))
-        return -F.softplus(d), -F.softplus(-d) + log_g(self.to_h(x))
+        d = F.softplus(-wide(self.to_f(x))) - F.softplus(-wide(self.to_i(x)))
+        return -F.softplus(d), -F.softplus(-d) + log_g(wide(self.to_h(x)))
 
 
 class MinLSTM(MinRNN):
