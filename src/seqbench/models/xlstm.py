@@ -122,9 +122,10 @@ def mlstm_step(
 class MLSTMBlock(nn.Module):
     """Pre-up-projection block: x + down(cell(a) * silu(z)), (a, z) = up(norm(x))."""
 
-    def __init__(self, hidden_size: int, num_heads: int, dropout: float):
+    def __init__(self, hidden_size: int, num_heads: int, dropout: float, chunk_size: int):
         super().__init__()
         inner = MLSTM_PROJ * hidden_size
+        self.chunk_size = chunk_size
         self.num_heads, self.head_dim = num_heads, inner // num_heads
         self.norm = nn.LayerNorm(hidden_size)
         self.up = nn.Linear(hidden_size, 2 * inner)
@@ -156,7 +157,8 @@ class MLSTMBlock(nn.Module):
         def heads(t: Tensor) -> Tensor:  # (B, T, heads*d) -> (B, heads, T, d)
             return t.unflatten(-1, (self.num_heads, self.head_dim)).transpose(1, 2)
 
-        q, k, v = heads(self.q(a)), heads(self.k(a)) / math.sqrt(self.head_dim), heads(self.v(a))
+        k = F.linear(a, self.k.weight) / math.sqrt(self.head_dim) + self.k.bias  # eq. 23
+        q, k, v = heads(self.q(a)), heads(k), heads(self.v(a))
         i = self.igate(a).transpose(1, 2)
         log_f = F.logsigmoid(self.fgate(a)).transpose(1, 2)
         if sequential:
@@ -166,8 +168,13 @@ class MLSTMBlock(nn.Module):
                 h_t, state = mlstm_step(*at_t, state)
                 outs.append(h_t)
             h = torch.stack(outs, dim=2)
-        else:
-            h, state = mlstm_parallel(q, k, v, i, log_f, state)
+        else:  # chunkwise: parallel within a chunk, the state carried between chunks
+            outs = []
+            for s in range(0, x.shape[1], self.chunk_size):
+                at_s = (t[:, :, s : s + self.chunk_size] for t in (q, k, v, i, log_f))
+                h_s, state = mlstm_parallel(*at_s, state)
+                outs.append(h_s)
+            h = torch.cat(outs, dim=2)
         h = torch.sigmoid(self.ogate(a)) * h.transpose(1, 2).flatten(-2)  # h = o * h~ (eq. 21)
         h = self.cell_norm(h) + self.skip * a
         return x + self.drop(self.down(h * F.silu(z))), state
@@ -239,7 +246,9 @@ class XLSTM(Backbone):
 
     ``slstm_at`` lists the sLSTM layers (None: every other layer from layer 1, the paper's
     xLSTM[1:1]; ``[]``: all mLSTM). ``sequential=True`` trains the mLSTM through its step loop
-    instead of the parallel form (same numbers). The state is one ``MLSTMState`` or
+    instead of the parallel form (same numbers). The parallel form runs ``chunk_size``
+    positions at a time (quadratic within a chunk, the state carried between chunks), so
+    memory grows linearly with the sequence. The state is one ``MLSTMState`` or
     ``SLSTMState`` per layer.
     """
 
@@ -255,9 +264,10 @@ class XLSTM(Backbone):
         num_heads: int = 4,
         slstm_at: list | None = None,
         slstm_forget: str = "sigmoid",
+        chunk_size: int = 64,
     ):
         sizes = {"input_size": input_size, "hidden_size": hidden_size, "num_layers": num_layers}
-        super().__init__(dropout, **sizes, num_heads=num_heads)
+        super().__init__(dropout, **sizes, num_heads=num_heads, chunk_size=chunk_size)
         if hidden_size % num_heads != 0:
             raise ValueError(
                 f"hidden_size ({hidden_size}) must be divisible by num_heads ({num_heads})"
@@ -274,30 +284,33 @@ class XLSTM(Backbone):
                 f"got {list(slstm_at)!r}"
             )
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
-        self.num_heads, self.sequential = num_heads, sequential
+        self.num_heads, self.sequential, self.chunk_size = num_heads, sequential, chunk_size
         self.slstm_at = tuple(sorted(set(slstm_at)))
         self.in_proj = nn.Linear(input_size, hidden_size)
         self.drop = nn.Dropout(dropout)
         self.blocks = nn.ModuleList(
             SLSTMBlock(hidden_size, num_heads, dropout, slstm_forget)
             if i in self.slstm_at
-            else MLSTMBlock(hidden_size, num_heads, dropout)
+            else MLSTMBlock(hidden_size, num_heads, dropout, chunk_size)
             for i in range(num_layers)
         )
         self.ln_f = nn.LayerNorm(hidden_size)
 
     @classmethod
     def sizes_in(cls, shapes: Shapes) -> dict[str, int] | None:
-        """input_size, hidden_size and num_layers from ``in_proj`` and the blocks; num_heads
-        too when an sLSTM block's ``R`` (4, heads, d, d) is there."""
+        """input_size, hidden_size and num_layers from ``in_proj`` and the blocks (each an
+        mLSTM's ``up`` or an sLSTM's ``R``), and num_heads from the first block's gates: an
+        mLSTM's ``igate`` (heads, 2H) or an sLSTM's ``R`` (4, heads, d, d)."""
         projection = shapes.get("in_proj.weight", ())
         layers = {name.split(".")[1] for name in shapes if name.startswith("blocks.")}
-        if len(projection) != 2 or not projection[0] or not layers:
+        kinds = [f"blocks.{i}.up.weight" in shapes or f"blocks.{i}.R" in shapes for i in layers]
+        if len(projection) != 2 or not projection[0] or not layers or not all(kinds):
             return None
         hidden, inputs = projection
         sizes = {"input_size": inputs, "hidden_size": hidden, "num_layers": len(layers)}
-        recurrent = [s for name, s in shapes.items() if name.endswith(".R") and len(s) == 4]
-        return sizes | ({"num_heads": recurrent[0][1]} if recurrent else {})
+        block = shapes.get("blocks.0.igate.weight") or shapes.get("blocks.0.R") or ()
+        heads = block[0] if len(block) == 2 else block[1] if len(block) == 4 else 0
+        return (sizes | {"num_heads": heads}) if heads else None
 
     def state_size(self, positions: int = 1) -> int:
         """Per mLSTM layer heads * (d*d + d + 1) for (C, n, m), d = 2H / heads; per sLSTM
