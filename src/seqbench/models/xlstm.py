@@ -34,7 +34,7 @@ from torch import Tensor, nn
 from seqbench.models.base import Backbone, Shapes
 
 MLSTM_PROJ = 2  # mLSTM block: pre-up-projection factor (paper Fig. 10)
-SLSTM_MLP = 4 / 3  # sLSTM block: post-up-projection (gated MLP) factor (paper Fig. 9)
+SLSTM_MLP = (4, 3)  # sLSTM block: post-up-projection (gated MLP) factor (paper Fig. 9)
 FORGET_GATES = ("sigmoid", "exp")
 FORGET_BIAS = (3.0, 6.0)  # forget-gate biases spread over this range: remember at init
 
@@ -132,9 +132,9 @@ class MLSTMBlock(nn.Module):
         self.q = nn.Linear(inner, inner)
         self.k = nn.Linear(inner, inner)
         self.v = nn.Linear(inner, inner)
-        self.igate = nn.Linear(inner, num_heads)  # i~ per head (eq. 24), exponential
-        self.fgate = nn.Linear(inner, num_heads)  # f~ per head (eq. 25), sigmoid
-        self.ogate = nn.Linear(inner, inner)  # o (eq. 26)
+        self.igate = nn.Linear(inner, num_heads)  # i~ per head (eq. 25), exponential
+        self.fgate = nn.Linear(inner, num_heads)  # f~ per head (eq. 26), sigmoid
+        self.ogate = nn.Linear(inner, inner)  # o (eq. 27)
         self.cell_norm = HeadNorm(inner, num_heads)
         self.skip = nn.Parameter(torch.ones(inner))  # learnable skip around the cell
         self.down = nn.Linear(inner, hidden_size)
@@ -193,7 +193,7 @@ class SLSTMBlock(nn.Module):
         self.R = nn.Parameter(torch.empty(4, num_heads, d, d).uniform_(-(d**-0.5), d**-0.5))
         self.cell_norm = HeadNorm(hidden_size, num_heads)
         self.mlp_norm = nn.LayerNorm(hidden_size)
-        inner = math.ceil(SLSTM_MLP * hidden_size)
+        inner = -(-SLSTM_MLP[0] * hidden_size // SLSTM_MLP[1])  # ceil(4H / 3)
         self.mlp_gate = nn.Linear(hidden_size, inner)
         self.mlp_up = nn.Linear(hidden_size, inner)
         self.mlp_down = nn.Linear(inner, hidden_size)
