@@ -4,6 +4,7 @@ the decay it shows per architecture, and the callback in a real training run."""
 import csv
 import functools
 import inspect
+import itertools
 import math
 from pathlib import Path
 
@@ -160,14 +161,14 @@ def test_other_backbones_are_measured_at_their_inputs_like_a_hand_written_gradie
     eps = 1e-6
     with torch.no_grad():
         for t in (0, 5, 11):
-            for f in range(embedded.shape[-1]):
+            for b, f in itertools.product(range(embedded.shape[0]), range(embedded.shape[-1])):
                 bumped = [embedded.clone(), embedded.clone()]
-                bumped[0][:, t, f] += eps
-                bumped[1][:, t, f] -= eps
+                bumped[0][b, t, f] += eps
+                bumped[1][b, t, f] -= eps
                 up, down = (
                     gradient_flow._final_loss(task, task.backbone(e)[0][:, -1], y) for e in bumped
                 )
-                grad[:, t, f] = (up - down) / (2 * eps)
+                grad[b, t, f] = (up - down) / (2 * eps)  # the other sequence's loss stays put
             expected = grad[:, t].pow(2).sum(-1).sqrt().mean().item()
             assert norms[t] == pytest.approx(expected, rel=1e-5), t
 
