@@ -25,7 +25,7 @@ from seqbench.tasks import Classifier
 
 CHANNELS = 6  # the watch / HAR sensor windows
 CLASSES = [f"class{i}" for i in range(7)]
-_NOT_KWARGS = {"_target_", "_partial_", "name", "defaults", "hidden_size"}
+_NOT_KWARGS = {"name", "defaults", "hidden_size"}  # and Hydra's _target_, _partial_, _convert_
 
 
 def _model_kwargs(name: str) -> dict:
@@ -33,7 +33,8 @@ def _model_kwargs(name: str) -> dict:
     cfg = OmegaConf.load(CONF_DIR / "model" / f"{name}.yaml")
     for base in cfg.get("defaults", []):
         cfg = OmegaConf.merge(OmegaConf.load(CONF_DIR / "model" / f"{base}.yaml"), cfg)
-    return {k: v for k, v in OmegaConf.to_container(cfg).items() if k not in _NOT_KWARGS}
+    options = OmegaConf.to_container(cfg).items()
+    return {k: v for k, v in options if k not in _NOT_KWARGS and not k.startswith("_")}
 
 
 def backbone_of(variant: str) -> tuple[str, dict]:
