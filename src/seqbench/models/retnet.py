@@ -52,7 +52,8 @@ def rotate(x: Tensor, positions: Tensor, theta: Tensor) -> Tensor:
     """Turn each channel pair (2j, 2j+1) of ``x`` (..., T, d) by positions * theta_j (the
     paper's Theta_n = e^{i n theta} on Q and K); an odd last channel is left as it is."""
     pairs = 2 * theta.shape[0]
-    angle = positions.to(x.dtype).unsqueeze(-1) * theta.to(x.dtype)  # (T, d // 2)
+    exact = torch.promote_types(x.dtype, torch.float32)  # bfloat16 counts exactly only to 256
+    angle = positions.to(exact).unsqueeze(-1) * theta.to(exact)  # (T, d // 2)
     cos, sin = torch.cos(angle), torch.sin(angle)
     even, odd = x[..., 0:pairs:2], x[..., 1:pairs:2]
     turned = torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1)
@@ -93,8 +94,8 @@ class MultiScaleRetention(nn.Module):
     def _chunk(self, q: Tensor, k: Tensor, v: Tensor, S: Tensor) -> tuple[Tensor, Tensor]:
         """One chunk of the chunkwise form from the state ``S`` before it."""
         T = q.shape[2]
-        log_gamma = self.log_gamma.to(q.dtype).view(-1, 1, 1)  # (h, 1, 1)
-        n = torch.arange(T, device=q.device, dtype=q.dtype)
+        log_gamma = self.log_gamma.to(S.dtype).view(-1, 1, 1)  # (h, 1, 1)
+        n = torch.arange(T, device=q.device, dtype=S.dtype)
         distance = n.view(-1, 1) - n.view(1, -1)
         decay = torch.where(distance >= 0, torch.exp(distance.clamp(min=0) * log_gamma), 0.0)
         inner = (q @ k.transpose(-1, -2) * decay) @ v  # (Q K^T ⊙ D) V
@@ -106,7 +107,7 @@ class MultiScaleRetention(nn.Module):
     def _recurrent(self, q: Tensor, k: Tensor, v: Tensor, S: Tensor) -> tuple[Tensor, Tensor]:
         """The recurrent form one position at a time: S_n = gamma S_{n-1} + K_n^T V_n,
         o_n = Q_n S_n."""
-        gamma = torch.exp(self.log_gamma.to(q.dtype)).view(-1, 1, 1)
+        gamma = torch.exp(self.log_gamma.to(S.dtype)).view(-1, 1, 1)
         out = []
         for t in range(q.shape[2]):
             S = gamma * S + k[:, :, t].unsqueeze(-1) * v[:, :, t].unsqueeze(-2)
@@ -131,7 +132,10 @@ class MultiScaleRetention(nn.Module):
         return self.o(F.silu(self.g(x)) * normed), S
 
     def zeros(self, batch: int, like: Tensor) -> Tensor:
-        return like.new_zeros(batch, self.num_heads, self.d_k, self.d_v)
+        """An empty state, at least float32: under bfloat16 autocast the decays (1 - 2^-8 and
+        closer to 1) and a long stream's sums need more than bfloat16's 8 bits."""
+        dtype = torch.promote_types(like.dtype, torch.float32)
+        return like.new_zeros(batch, self.num_heads, self.d_k, self.d_v, dtype=dtype)
 
 
 class FFN(nn.Module):
