@@ -23,6 +23,10 @@ Training form: the recurrence h_t = A_bar_t h_{t-1} + B_bar_t x_t is elementwise
 (B, T, d_inner, d_state) tensor at once. ``sequential=True`` runs the same a and b through
 :func:`seqbench.models.scan.loop_scan` instead, and ``step`` is the streaming recurrence, whose
 state is the SSM's h and the convolution's window (the last d_conv - 1 inputs of the x branch).
+The whole-sequence scan, not a chunked one: at this project's lengths (T <= ~128, hidden ~64-128)
+its memory (each doubling round's a and b kept for backward, about 2 log2(T) tensors of
+(B, T, d_inner, d_state)) fits; on one CPU thread it is slower than the loop in the forward
+pass (memory-bound: log2(T) sweeps over a tensor larger than the cache; alxndrTL/mamba.py #57).
 
 Blocks are pre-norm with RMSNorm and a residual around each, then a final RMSNorm, as in the
 paper's language models. Linear and Conv1d weights keep PyTorch's default init, as the other
