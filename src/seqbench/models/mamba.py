@@ -44,6 +44,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqbench.models.base import Backbone, Shapes
+from seqbench.models.norm import RMSNorm
 from seqbench.models.scan import linear_scan, loop_scan
 
 
@@ -134,7 +135,7 @@ class MambaBlock(nn.Module):
 
     def __init__(self, hidden_size: int, dropout: float, **mixer: int | float):
         super().__init__()
-        self.norm = nn.RMSNorm(hidden_size, eps=1e-5)
+        self.norm = RMSNorm(hidden_size, eps=1e-5)
         self.mixer = SelectiveSSM(hidden_size, **mixer)
         self.drop = nn.Dropout(dropout)
 
@@ -195,7 +196,7 @@ class Mamba(Backbone):
         self.blocks = nn.ModuleList(
             MambaBlock(hidden_size, dropout, **mixer) for _ in range(num_layers)
         )
-        self.norm_f = nn.RMSNorm(hidden_size, eps=1e-5)
+        self.norm_f = RMSNorm(hidden_size, eps=1e-5)
 
     def state_size(self, positions: int = 1) -> int:
         """Per layer the SSM state (d_inner x d_state) and the conv window (d_inner x

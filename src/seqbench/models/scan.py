@@ -23,8 +23,8 @@ def loop_scan(a: Tensor, b: Tensor, h0: Tensor | None = None) -> Tensor:
     """h_t = a_t * h_{t-1} + b_t one step at a time (h_{-1} = ``h0``, or zeros)."""
     h = torch.zeros_like(b[:, 0]) if h0 is None else h0
     out = []
-    for t in range(b.shape[1]):
-        h = a[:, t] * h + b[:, t]
+    for a_t, b_t in zip(a.unbind(1), b.unbind(1), strict=True):  # not a[:, t]: its backward
+        h = a_t * h + b_t  # fills a full-size zero tensor per step, quadratic in T
         out.append(h)
     return torch.stack(out, dim=1)
 
