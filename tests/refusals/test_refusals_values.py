@@ -319,6 +319,45 @@ TARGETS = [
     ),
 ]
 
+MODEL_OPTIONS = [  # the second generation's own options, refused by their constructors
+    trains(
+        "model=mamba",
+        "model.d_state=0",
+        says="model=mamba refuses its options (tried at hidden_size=",
+        name="mamba-d-state-zero",
+    ),
+    trains(
+        "model=mamba",
+        "model.sequential=maybe",
+        says="sequential must be true or false, got 'maybe'",
+        name="mamba-sequential-maybe",
+    ),
+    trains(
+        "model=xlstm",
+        "model.slstm_at=[5]",
+        says="slstm_at must list layer indices in [0, num_layers=2), got [5]",
+        name="xlstm-slstm-at-out-of-range",
+    ),
+    trains(
+        "model=lru",
+        "model.r_min=1.5",
+        says="r_min and r_max must satisfy 0 <= r_min <= r_max <= 1",
+        name="lru-ring-outside-the-unit-circle",
+    ),
+    trains(
+        "model=mingru",
+        "model.expansion=0",
+        says="expansion and ffn_mult must all be >= 1",
+        name="mingru-expansion-zero",
+    ),
+    trains(
+        "model=retnet",
+        "model.hidden_size=30",
+        says="model.hidden_size=30 must be divisible by model.num_heads=4",
+        name="retnet-heads-do-not-divide",
+    ),
+]
+
 HYDRA_AND_WANDB = [
     trains(
         "hydra.job.chdir=true",
@@ -354,7 +393,7 @@ HYDRA_AND_WANDB = [
     ),
 ]
 
-CASES = [*FINITE, *TRAINER, *BUDGET, *TASK_DATA, *TARGETS, *HYDRA_AND_WANDB]
+CASES = [*FINITE, *TRAINER, *BUDGET, *TASK_DATA, *TARGETS, *MODEL_OPTIONS, *HYDRA_AND_WANDB]
 # through the real CLI (about 2 s each): every finding, and one row of each kind of variant;
 # the config check refuses every row in process too (test_refused_by_the_config_check)
 FINDING = re.compile(r"[CW]\d+-")
@@ -369,6 +408,7 @@ THROUGH_THE_CLI = {
     "hydra-callback-os-system",
     "logging-handler-popen",
     "wandb-node-online-silent-server",
+    "mamba-d-state-zero",
 }
 
 

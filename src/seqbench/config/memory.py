@@ -50,7 +50,11 @@ def _backbone_parameters(cfg: DictConfig, hidden: int) -> int:
             net = factory(input_size=cfg.task.embed_dim, hidden_size=hidden)
     except (TypeError, ValueError, InstantiationException) as error:  # options it refuses
         first = (str(error).splitlines() or [type(error).__name__])[0]
-        raise ConfigError(f"model options {dict(options)} are refused: {first}") from None
+        solving = "" if cfg.model.hidden_size is not None else ", solved from task.param_budget"
+        raise ConfigError(
+            f"model={cfg.model.name} refuses its options (tried at hidden_size={hidden}"
+            f"{solving}): {first}"
+        ) from None
     return sum(p.numel() for p in net.parameters())
 
 
