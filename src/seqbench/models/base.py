@@ -5,9 +5,10 @@ Lessons and tools ask a backbone what it can do (``attends``, ``streams_with_cac
 states its nature once, here, and every lesson treats it right.
 """
 
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
-from torch import nn
+from torch import Tensor, nn
 
 Shapes = dict[str, tuple[int, ...]]
 REGISTERED: dict[str, type["Backbone"]] = {}  # name -> class, in the order they are defined
@@ -68,3 +69,18 @@ class Backbone(nn.Module):
         than its weights hold is refused before a module exists; None: not this backbone's
         weights."""
         return {}
+
+
+def through_layers(
+    blocks: Sequence[nn.Module],
+    h: Tensor,
+    state: Sequence[Any] | None,
+    run: Callable[[nn.Module, Tensor, Any], tuple[Tensor, Any]],
+) -> tuple[Tensor, list]:
+    """``h`` through each block in turn, block i from its own ``state[i]`` (None: every block
+    from its zero state), as ``run(block, h, its_state) -> (h, new_state)``; the new states."""
+    new = []
+    for i, block in enumerate(blocks):
+        h, carried = run(block, h, None if state is None else state[i])
+        new.append(carried)
+    return h, new

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqbench.models.base import Backbone, Shapes
+from seqbench.models.base import Backbone, Shapes, through_layers
 from seqbench.models.scan import linear_scan, loop_scan
 
 
@@ -199,18 +199,12 @@ class LRU(Backbone):
     def forward(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """``x`` (B, T, F) -> (B, T, H) and the state (num_layers, B, state_dim) complex,
         from ``state`` (zeros when None)."""
-        h = self.in_proj(x)
-        last = []
-        for i, block in enumerate(self.blocks):
-            h, x_last = block(h, None if state is None else state[i], self.sequential)
-            last.append(x_last)
+        h, last = through_layers(
+            self.blocks, self.in_proj(x), state, lambda b, h, s: b(h, s, self.sequential)
+        )
         return self.norm_f(h), torch.stack(last)
 
     def step(self, x_t: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """One position: ``x_t`` (B, F) -> (B, H) and the new state."""
-        h = self.in_proj(x_t)
-        new = []
-        for i, block in enumerate(self.blocks):
-            h, x = block.step(h, None if state is None else state[i])
-            new.append(x)
+        h, new = through_layers(self.blocks, self.in_proj(x_t), state, lambda b, h, s: b.step(h, s))
         return self.norm_f(h), torch.stack(new)

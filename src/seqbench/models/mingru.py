@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqbench.models.base import Backbone, Shapes
+from seqbench.models.base import Backbone, Shapes, through_layers
 from seqbench.models.scan import log_space_scan, loop_scan
 from seqbench.models.transformer import MLP
 
@@ -183,20 +183,14 @@ class MinRNN(Backbone):
     def forward(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """``x`` (B, T, F) -> (B, T, H) and the last h of every layer, from ``state`` (zeros
         when None): the parallel scan, or the loop with ``sequential``."""
-        h = self.in_proj(x)
-        last = []
-        for i, block in enumerate(self.blocks):
-            h, h_last = block(h, None if state is None else state[i], self.sequential)
-            last.append(h_last)
+        h, last = through_layers(
+            self.blocks, self.in_proj(x), state, lambda b, h, s: b(h, s, self.sequential)
+        )
         return self.ln_f(h), torch.stack(last)
 
     def step(self, x_t: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """One position ``x_t`` (B, F) -> (B, H) and the new h of every layer."""
-        h = self.in_proj(x_t)
-        new = []
-        for i, block in enumerate(self.blocks):
-            h, h_i = block.step(h, None if state is None else state[i])
-            new.append(h_i)
+        h, new = through_layers(self.blocks, self.in_proj(x_t), state, lambda b, h, s: b.step(h, s))
         return self.ln_f(h), torch.stack(new)
 
 

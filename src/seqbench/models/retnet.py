@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqbench.models.base import Backbone, Shapes
+from seqbench.models.transformer import MLP  # the paper's FFN: gelu(X W_1) W_2
 
 
 class RetNetState(NamedTuple):
@@ -138,19 +139,6 @@ class MultiScaleRetention(nn.Module):
         return like.new_zeros(batch, self.num_heads, self.d_k, self.d_v, dtype=dtype)
 
 
-class FFN(nn.Module):
-    """The paper's feed-forward: gelu(X W_1) W_2, ``ffn_mult`` times wider inside."""
-
-    def __init__(self, hidden_size: int, ffn_mult: int, dropout: float):
-        super().__init__()
-        self.fc = nn.Linear(hidden_size, ffn_mult * hidden_size)
-        self.proj = nn.Linear(ffn_mult * hidden_size, hidden_size)
-        self.drop = nn.Dropout(dropout)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.drop(self.proj(F.gelu(self.fc(x))))
-
-
 class RetNetBlock(nn.Module):
     """Pre-norm block: Y = MSR(LN(X)) + X, then Y + FFN(LN(Y))."""
 
@@ -160,7 +148,7 @@ class RetNetBlock(nn.Module):
         self.ln_1 = nn.LayerNorm(hidden_size)
         self.retention = MultiScaleRetention(hidden_size, num_heads, value_factor, chunk_size)
         self.ln_2 = nn.LayerNorm(hidden_size)
-        self.ffn = FFN(hidden_size, ffn_mult, dropout)
+        self.ffn = MLP(hidden_size, ffn_mult, dropout)
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x: Tensor, S: Tensor, start: int, sequential: bool) -> tuple[Tensor, Tensor]:

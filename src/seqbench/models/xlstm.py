@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqbench.models.base import Backbone, Shapes
+from seqbench.models.base import Backbone, Shapes, through_layers
 
 MLSTM_PROJ = 2  # mLSTM block: pre-up-projection factor (paper Fig. 10)
 SLSTM_MLP = (4, 3)  # sLSTM block: post-up-projection (gated MLP) factor (paper Fig. 9)
@@ -323,18 +323,13 @@ class XLSTM(Backbone):
     def forward(self, x: Tensor, state: XLSTMState | None = None) -> tuple[Tensor, XLSTMState]:
         """Encode ``x`` (B, T, F) to (B, T, H) from ``state`` (zeros when None), handing on
         the state after the last position for the next chunk."""
-        h = self.drop(self.in_proj(x))
-        states = []
-        for i, block in enumerate(self.blocks):
-            h, s = block(h, None if state is None else state[i], self.sequential)
-            states.append(s)
+        h, states = through_layers(
+            self.blocks, self.drop(self.in_proj(x)), state, lambda b, h, s: b(h, s, self.sequential)
+        )
         return self.ln_f(h), tuple(states)
 
     def step(self, x_t: Tensor, state: XLSTMState | None = None) -> tuple[Tensor, XLSTMState]:
         """One position ``x_t`` (B, F) -> (B, H) through the recurrent form of every cell."""
         h = self.drop(self.in_proj(x_t.unsqueeze(1)))
-        states = []
-        for i, block in enumerate(self.blocks):
-            h, s = block(h, None if state is None else state[i], True)
-            states.append(s)
+        h, states = through_layers(self.blocks, h, state, lambda b, h, s: b(h, s, True))
         return self.ln_f(h).squeeze(1), tuple(states)
