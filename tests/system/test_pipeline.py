@@ -29,7 +29,7 @@ def test_default_params_pass_and_write_a_constant_marker(tmp_path):
 
 def test_unknown_model_dataset_or_budget_lists_the_valid_names(tmp_path):
     cases = [
-        ("models", ["lstm", "lsmt"], "compare.models: unknown 'lsmt'; valid: gru, irnn, lstm, rnn"),
+        ("models", ["lstm", "lsmt"], "compare.models: unknown 'lsmt'; valid: gru, irnn, lru, lstm"),
         (
             "datasets",
             ["watch", "mnist"],

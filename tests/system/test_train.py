@@ -305,7 +305,8 @@ def test_wandb_runs_offline_without_credentials_and_keeps_keys_out(tmp_path, raw
     [
         (
             "model=lstmm",
-            "unknown model 'lstmm'; valid choices: gru, irnn, lstm, rnn, rnn_relu, transformer",
+            "unknown model 'lstmm'; valid choices: gru, irnn, lru, lstm, mamba, mingru, minlstm, "
+            "retnet, rnn, rnn_relu, transformer, transformer_pp, xlstm",
         ),
         ("trainer=tpu", "unknown trainer 'tpu'; valid choices: cpu, ddp, ddp_sim, gpu"),
         ("model.hidden_size=0", "model.hidden_size must be an integer >= 1 or null, got 0"),
