@@ -50,7 +50,7 @@ def test_unknown_model_dataset_or_budget_lists_the_valid_names(tmp_path):
 
 def test_study_sections_are_checked_too(tmp_path):
     cases = [
-        ("activations", "models", ["irnn", "lru"], "activations.models: unknown 'lru'"),
+        ("activations", "models", ["irnn", "lru2"], "activations.models: unknown 'lru2'"),
         ("activations", "datasets", ["watch", "mnist"], "unknown dataset 'mnist'"),
         ("memory", "tasks", ["adding", "sort"], "memory.tasks: unknown 'sort'"),
         ("memory", "lengths", [1], "memory.lengths must be a list of integers >= 2"),
