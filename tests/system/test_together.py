@@ -64,15 +64,19 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
         time.sleep(0.05)
 
 
+def foreground() -> None:
+    """SIGINT and SIGHUP at their defaults, as a terminal's foreground command has them,
+    whatever this test runs under (a CI job's background shell ignores SIGINT, `nohup`
+    SIGHUP)."""
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def start(cmd: list[str], log: Path) -> subprocess.Popen:
-    """As a shell starts a foreground command: SIGINT at its default, its own process group
-    (the terminal's group: a Ctrl-C reaches every process in it)."""
+    """As a shell starts a foreground command: its signals at their defaults, its own process
+    group (the terminal's group: a Ctrl-C reaches every process in it)."""
     return subprocess.Popen(
-        cmd,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        process_group=0,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, process_group=0, preexec_fn=foreground
     )
 
 
