@@ -17,7 +17,8 @@ def test_unknown_dataset_name_lists_the_known_ones(tmp_path):
     assert result.returncode == 2
     line = one_line_error(result)
     assert "unknown dataset 'shakespear'" in line
-    for name in ("shakespeare", "watch", "adding", "copy", "tiny_shakespeare", "harth"):
+    shipped = ("shakespeare", "watch", "adding", "copy", "tiny_shakespeare", "harth")
+    for name in (*shipped, "selective_copy", "induction", "mqar", "parity"):
         assert name in line
     assert not any(tmp_path.iterdir())  # refused before building anything
 

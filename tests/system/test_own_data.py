@@ -147,7 +147,10 @@ def test_split_rules_refuse_what_cannot_work():
 
 def test_every_shipped_dataset_is_a_config_file_naming_an_allowed_builder():
     specs = {spec.name: spec for spec in registry.all_specs()}
-    assert set(specs) == {"shakespeare", "watch", "adding", "copy", "tiny_shakespeare", "harth"}
+    probes = {"selective_copy", "induction", "mqar", "parity"}
+    shipped = {"shakespeare", "watch", "adding", "copy", "tiny_shakespeare", "harth"}
+    assert set(specs) == shipped | probes
+    assert {specs[name].kind for name in probes} == {"ability"}
     assert {n for n, s in specs.items() if s.default} == {"shakespeare", "watch", "adding", "copy"}
     assert registry.get("copy-T50").build.keywords == {"task": "copy", "length": 50}
 

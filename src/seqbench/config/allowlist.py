@@ -39,18 +39,21 @@ TASK_KINDS = {
     "seqbench.tasks.Classifier": "sensor",
     "seqbench.tasks.Adding": "adding",
     "seqbench.tasks.Copy": "copy",
+    "seqbench.tasks.Ability": "ability",
 }
 # the kind of data each DataModule gives; None: its ``task`` option (adding or copy)
 DATA_KINDS = {
     "seqbench.data.text.CharLMDataModule": "text",
     "seqbench.data.sensor.SensorDataModule": "sensor",
     "seqbench.data.synthetic.SyntheticDataModule": None,
+    "seqbench.data.abilities.AbilityDataModule": "ability",
 }
 TASK_FOR_KIND = {
     "text": "language_model",
     "sensor": "classifier",
     "adding": "adding",
     "copy": "copy",
+    "ability": "ability",
 }
 OPTIMIZERS = ("Adam", "AdamW", "NAdam", "RAdam", "Adamax", "SGD", "RMSprop", "Adagrad")
 SCHEDULERS = ("CosineAnnealingLR", "LinearLR", "StepLR", "MultiStepLR", "ExponentialLR")

@@ -16,6 +16,7 @@ from seqbench.errors import ConfigError
 
 ACTIVATIONS, INITS = ("tanh", "relu"), ("default", "identity")
 SYNTHETIC_TASKS = ("adding", "copy")
+ABILITY_DATA = "seqbench.data.abilities.AbilityDataModule"
 COPY_MARGIN = 20  # the copy task's sequence: 10 symbols, the delay T, then 10 recalled
 MAX_SEED = 2**32 - 1  # Lightning replaces a larger seed by a random one, with only a warning
 
@@ -222,14 +223,15 @@ def sequence_length(cfg: DictConfig) -> tuple[int, str] | None:
     for key in ("seq_len", "window"):
         if isinstance(data.get(key), int):
             return data[key], f"data.{key}={data[key]}"
-    if data.get("task") in SYNTHETIC_TASKS:
+    probe = data.get("_target_") == ABILITY_DATA  # its longest rows are its test's
+    if data.get("task") in SYNTHETIC_TASKS or probe:
         try:
             provenance_file = Path(data.raw_dir) / data.name / "provenance.json"
             provenance = json.loads(provenance_file.read_text())
             length = int(provenance["length"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        steps = length + (COPY_MARGIN if data.task == "copy" else 0)
+        steps = length + (COPY_MARGIN if data.get("task") == "copy" else 0)
         return steps, f"the {steps} steps of data.name={data.name}"
     return None
 

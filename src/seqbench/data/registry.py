@@ -15,7 +15,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqbench.data.sources import Built, hub, shakespeare, synthetic, tables, text_files, watch
+from seqbench.data.sources import (
+    Built,
+    abilities,
+    hub,
+    shakespeare,
+    synthetic,
+    tables,
+    text_files,
+    watch,
+)
 from seqbench.errors import DataError
 
 # _target_ -> (builder, kind); a kind of None is the builder's ``task`` argument
@@ -23,18 +32,23 @@ BUILDERS: dict[str, tuple[Callable[..., Built], str | None]] = {
     "seqbench.data.sources.shakespeare.build": (shakespeare.build, "text"),
     "seqbench.data.sources.watch.build": (watch.build, "sensor"),
     "seqbench.data.sources.synthetic.build": (synthetic.build, None),
+    "seqbench.data.sources.abilities.selective_copy": (abilities.selective_copy, "ability"),
+    "seqbench.data.sources.abilities.induction": (abilities.induction, "ability"),
+    "seqbench.data.sources.abilities.mqar": (abilities.mqar, "ability"),
+    "seqbench.data.sources.abilities.parity": (abilities.parity, "ability"),
     "seqbench.data.sources.hub.text": (hub.text, "text"),
     "seqbench.data.sources.hub.sensor": (hub.sensor, "sensor"),
     "seqbench.data.sources.tables.sensor": (tables.sensor, "sensor"),
     "seqbench.data.sources.text_files.text": (text_files.text, "text"),
 }
+KINDS = ("text", "sensor", "adding", "copy", "ability")
 _PARAMETRIC = re.compile(r"^(adding|copy)-T([1-9][0-9]*)$")
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    kind: str  # "text" | "sensor" | "adding" | "copy": picks the DataModule and the task
+    kind: str  # "text" | "sensor" | "adding" | "copy" | "ability": the DataModule and task
     summary: str
     build: Callable[[], Built]
     default: bool = False  # built by a bare `seqbench fetch` and pinned by data.dvc
@@ -151,7 +165,7 @@ def _spec(name: str, data) -> DatasetSpec:
         args["split"] = split
     _check_arguments(where, target, builder, args)
     kind = kind or args.get("task")
-    if kind not in ("text", "sensor", "adding", "copy"):
+    if kind not in KINDS:
         raise DataError(f"{where}: source.task={kind!r} is not a task; use adding or copy")
     build = functools.partial(builder, **args)
     return DatasetSpec(name, kind, str(summary or target), build, default is True)

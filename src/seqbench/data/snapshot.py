@@ -118,7 +118,11 @@ def _swap(staging: Path, final: Path) -> None:
 
 
 REQUIRED = ("name", "kind", "source", "split_rule", "licence", "rows", "content_hash", "files")
-KIND_REQUIRED = {"adding": ("length",), "copy": ("length",)}  # what their DataModule reads
+KIND_REQUIRED = {  # what their DataModule reads
+    "adding": ("length",),
+    "copy": ("length",),
+    "ability": ("task", "length", "train_length", "vocab_size", "group_by", "groups", "chance"),
+}
 
 
 def missing_message(name: str, raw_dir: Path) -> str:

@@ -123,9 +123,10 @@ KIND_WORDS = {
     "sensor": "sequence classification",
     "adding": "adding problem (regression)",
     "copy": "copy memory",
+    "ability": "ability probe",
 }
 SPLIT_WORDS = {"test": "test", "val": "validation"}
-LOSS_UNITS = {"text": "nats/char", "copy": "nats/step"}
+LOSS_UNITS = {"text": "nats/char", "copy": "nats/step", "ability": "nats/answer"}
 METRIC_WORDS = {  # every metric a task logs, main ones first: the order of W&B panels too
     "loss": "loss",
     "acc": "accuracy",

@@ -238,7 +238,7 @@ class SequenceTask(L.LightningModule):
         # torchmetrics already synced the values across ranks; sync_dist only averages equal
         # numbers (exactly) and keeps Lightning from warning about epoch-level logging
         self.log_dict(scalars, prog_bar=split == "val", sync_dist=True)
-        self.extra_results = {k: v.tolist() for k, v in values.items() if v.numel() > 1}
+        self.extra_results = {k: _json_list(v) for k, v in values.items() if v.numel() > 1}
 
     def on_validation_epoch_end(self) -> None:
         self._log_metrics("val", self.val_metrics)
@@ -258,3 +258,15 @@ class SequenceTask(L.LightningModule):
             torch.set_rng_state(checkpoint["torch_rng_state"])
         self._clipped.fill_(checkpoint.get("clipped_steps", 0))
         self._max_norm.fill_(checkpoint.get("max_grad_norm", 0.0))
+
+
+def _json_list(values: Tensor) -> list:
+    """A tensor as a JSON-ready list: NaN (nothing measured, e.g. a test group a limited
+    ``budget.test_batches`` never reached) becomes null, which JSON has and NaN is not."""
+
+    def clean(value):
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return None if isinstance(value, float) and math.isnan(value) else value
+
+    return clean(values.tolist())
