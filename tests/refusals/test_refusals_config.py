@@ -294,6 +294,38 @@ PARAMS = [
         ),
     ),
     Case(
+        "abilities-probe-not-a-probe",
+        ("check-params",),
+        "abilities.probes: 'watch' is sensor data, not an ability probe",
+        prepare=params_file(
+            {
+                "compare": COMPARE,
+                "abilities": {
+                    "probes": ["mqar", "watch"],
+                    "models": ["gru"],
+                    "seeds": [0],
+                    "budget": "smoke",
+                },
+            }
+        ),
+    ),
+    Case(
+        "abilities-models-unknown",
+        ("check-params",),
+        "abilities.models: unknown 'mamba2'",
+        prepare=params_file(
+            {
+                "compare": COMPARE,
+                "abilities": {
+                    "probes": ["parity"],
+                    "models": ["mamba2"],
+                    "seeds": [0],
+                    "budget": "smoke",
+                },
+            }
+        ),
+    ),
+    Case(
         "params-malformed",
         ("check-params",),
         "params.yaml is not valid YAML at line",

@@ -66,6 +66,8 @@ def test_dvc_has_the_stages_of_every_lesson_and_they_depend_on_its_code(key):
     measure = f"src/seqbench/lessons/{lesson.folder}/{lesson.measure.split(':')[0]}.py"
     if lesson.folder in ("long_memory", "activations"):  # measured by training (the probe),
         measure = "src/seqbench/lessons/gradient_flow/probe.py"  # read back by the report
+    if lesson.folder == "abilities":  # measured by training (the task's accuracy per group)
+        measure = "src/seqbench/tasks/ability.py"
     deps = [dep for stage in lesson.stages for dep in watched(all_stages[stage], all_stages)]
     assert covers(deps, measure), f"{key}: no stage of {lesson.stages} depends on {measure}"
     assert {"src/seqbench/lessons", "src/seqbench/page"} <= set(all_stages["report"]["deps"])

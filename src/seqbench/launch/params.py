@@ -81,7 +81,7 @@ def _seeds(compare: dict) -> None:
 
 
 def check(params: dict) -> None:
-    """Every section's names and numbers: compare, activations, memory."""
+    """Every section's names and numbers: compare, activations, memory, abilities."""
     models, budgets = group_options("model"), group_options("budget")
     compare = _section(params, "compare", required=True)
     for key in ("models", "datasets"):
@@ -97,6 +97,7 @@ def check(params: dict) -> None:
         registry.check_names([str(n) for n in activations.get("datasets") or []])
         _integers(activations, "activations", "seeds", 0)
     memory_datasets(params)
+    ability_probes(params)
 
 
 def memory_datasets(params: dict) -> list[str]:
@@ -117,3 +118,22 @@ def memory_datasets(params: dict) -> list[str]:
     names = [registry.memory_name(task, length) for task in memory["tasks"] for length in lengths]
     registry.check_names(names)  # the length limits
     return names
+
+
+def ability_probes(params: dict) -> list[str]:
+    """The ability probes to train (empty: off), each a data config of the ability kind."""
+    section = _section(params, "abilities", required=False)
+    if not section or not section.get("probes"):
+        return []
+    _nonempty(section, "abilities", "models")
+    _names(section, "abilities", "models", group_options("model"))
+    _names(section, "abilities", "budget", group_options("budget"))
+    _integers(section, "abilities", "seeds", 0)
+    probes = [str(name) for name in section["probes"]]
+    for spec in registry.get_many(probes):
+        if spec.kind != "ability":
+            raise ConfigError(
+                f"abilities.probes: {spec.name!r} is {spec.kind} data, not an ability probe; "
+                "use selective_copy, induction, mqar, parity or a probe config of yours"
+            )
+    return probes

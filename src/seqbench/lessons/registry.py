@@ -74,6 +74,14 @@ LESSONS: dict[str, Lesson] = {  # key (the section's id on the page) -> lesson, 
         stages=("memory-data", "memory", "memory-long"),
         commands=("memory-data",),  # the CLI's own: it reads params.yaml (seqbench.launch)
     ),
+    "abilities": Lesson(
+        "abilities",
+        measure="measure:measured",
+        reading="reading:ability_reading",
+        figure="figure:ability_svg",
+        section="section:section",
+        stages=("ability-data", "abilities"),
+    ),
     "activations": Lesson(
         "activations",
         measure="measure:exploded",

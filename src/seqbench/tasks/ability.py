@@ -76,6 +76,13 @@ class Ability(SequenceTask):
         losses = answer_losses(outputs, targets)
         return losses.sum() / max(1, losses.numel())
 
+    def on_test_epoch_end(self) -> None:
+        """The test's numbers, and what its groups are: metrics.json describes itself."""
+        super().on_test_epoch_end()
+        info = self.data_info
+        self.extra_results |= {"groups": info["groups"], "group_by": info["group_by"]}
+        self.extra_results |= {"train_length": info["length"], "chance": info["baseline"]}
+
     def group_of(self, x: Tensor, y: Tensor) -> Tensor:
         """Each example's group: its true length (tokens before padding) or its answers."""
         if self.data_info["group_by"] == "answers":

@@ -1,0 +1,1 @@
+"""The abilities lesson: see README.md beside this file."""
