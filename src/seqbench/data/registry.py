@@ -15,7 +15,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqbench.data.sources import Built, hub, shakespeare, synthetic, tables, text_files, watch
+from seqbench.data.sources import (
+    Built,
+    digits,
+    hub,
+    mnist1d,
+    shakespeare,
+    synthetic,
+    tables,
+    text_files,
+    watch,
+)
 from seqbench.errors import DataError
 
 # _target_ -> (builder, kind); a kind of None is the builder's ``task`` argument
@@ -27,6 +37,8 @@ BUILDERS: dict[str, tuple[Callable[..., Built], str | None]] = {
     "seqbench.data.sources.hub.sensor": (hub.sensor, "sensor"),
     "seqbench.data.sources.tables.sensor": (tables.sensor, "sensor"),
     "seqbench.data.sources.text_files.text": (text_files.text, "text"),
+    "seqbench.data.sources.digits.build": (digits.build, "sensor"),
+    "seqbench.data.sources.mnist1d.build": (mnist1d.build, "sensor"),
 }
 _PARAMETRIC = re.compile(r"^(adding|copy)-T([1-9][0-9]*)$")
 
