@@ -17,7 +17,9 @@ def test_unknown_dataset_name_lists_the_known_ones(tmp_path):
     assert result.returncode == 2
     line = one_line_error(result)
     assert "unknown dataset 'shakespear'" in line
-    for name in ("shakespeare", "watch", "adding", "copy", "tiny_shakespeare", "harth"):
+    shipped = ("shakespeare", "watch", "adding", "copy", "tiny_shakespeare", "harth")
+    classic = ("digits", "digits_permuted", "mnist1d", "mnist1d_shuffled")
+    for name in (*shipped, *classic):
         assert name in line
     assert not any(tmp_path.iterdir())  # refused before building anything
 

@@ -147,7 +147,10 @@ def test_split_rules_refuse_what_cannot_work():
 
 def test_every_shipped_dataset_is_a_config_file_naming_an_allowed_builder():
     specs = {spec.name: spec for spec in registry.all_specs()}
-    assert set(specs) == {"shakespeare", "watch", "adding", "copy", "tiny_shakespeare", "harth"}
+    assert set(specs) == {
+        *("shakespeare", "watch", "adding", "copy", "tiny_shakespeare", "harth"),
+        *("digits", "digits_permuted", "mnist1d", "mnist1d_shuffled"),
+    }
     assert {n for n, s in specs.items() if s.default} == {"shakespeare", "watch", "adding", "copy"}
     assert registry.get("copy-T50").build.keywords == {"task": "copy", "length": 50}
 
