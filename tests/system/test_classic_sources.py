@@ -2,17 +2,21 @@
 against the package's own data recomputed here, by the split rule written out again."""
 
 import hashlib
+import json
 import random
 import socket
 
 import numpy as np
 import pytest
-from helpers.cli import one_line_error, run_cli
+from helpers.cli import SMOKE, one_line_error, run_cli
 from mnist1d.data import get_dataset_args, make_dataset
 from sklearn.datasets import load_digits
 
+from seqbench import config
 from seqbench.data import fetch, registry
+from seqbench.data.sensor import SensorDataModule
 from seqbench.errors import DataError
+from seqbench.train import train
 
 
 def unit(index: int, seed: int) -> float:
@@ -153,3 +157,28 @@ def test_mnist1d_refuses_a_bad_option():
         build(shuffle_seq="yes")
     with pytest.raises(DataError, match=r"source\.seed must be an integer >= 0"):
         build(seed=-1)
+
+
+@pytest.mark.slow
+def test_each_classic_benchmark_is_one_window_per_sequence_and_trains(tmp_path):
+    names = ["digits", "digits_permuted", "mnist1d", "mnist1d_shuffled"]
+    raw = tmp_path / "raw"
+    written = fetch.fetch(names, raw)
+    for name, model in zip(names, ("gru", "transformer", "lstm", "mingru"), strict=True):
+        cfg = config.compose(
+            [
+                f"paths.root_dir={tmp_path}",
+                f"paths.raw_dir={raw}",
+                f"data={name}",
+                f"model={model}",
+                *SMOKE,
+            ]
+        )
+        module = SensorDataModule(name, raw, window=cfg.data.window, stride=cfg.data.stride)
+        module.setup("fit")
+        rows = written[name]["rows"]
+        assert {s: len(module.datasets[s]) for s in rows} == rows  # one window per sequence
+        train(cfg)
+        out = json.loads((tmp_path / "outputs" / name / model / "0" / "metrics.json").read_text())
+        assert out["status"] == "finished" and out["monitor"] == "val/acc", name
+        assert 0 <= out["test"]["test/acc"] <= 1, name

@@ -44,7 +44,7 @@ def build(permutation_seed: int | None = None, split: dict | None = None) -> Bui
     from sklearn.datasets import load_digits  # heavy import, needed only when building
 
     seed = _check_seed(permutation_seed)
-    rule = splits.check_rule(split, RULES, "data config digits")
+    rule = splits.check_rule(split, RULES, "the digits source")
     digits = load_digits()
     sequences = digits.images.reshape(len(digits.images), PIXELS).astype(np.float32)
     order = np.arange(PIXELS) if seed is None else permutation(seed)
