@@ -18,7 +18,9 @@ def test_unknown_dataset_name_lists_the_known_ones(tmp_path):
     line = one_line_error(result)
     assert "unknown dataset 'shakespear'" in line
     shipped = ("shakespeare", "watch", "adding", "copy", "tiny_shakespeare", "harth")
-    for name in (*shipped, "selective_copy", "induction", "mqar", "parity"):
+    probes = ("selective_copy", "induction", "mqar", "parity")
+    classic = ("digits", "digits_permuted", "mnist1d", "mnist1d_shuffled")
+    for name in (*shipped, *probes, *classic):
         assert name in line
     assert not any(tmp_path.iterdir())  # refused before building anything
 

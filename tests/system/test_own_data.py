@@ -149,7 +149,8 @@ def test_every_shipped_dataset_is_a_config_file_naming_an_allowed_builder():
     specs = {spec.name: spec for spec in registry.all_specs()}
     probes = {"selective_copy", "induction", "mqar", "parity"}
     shipped = {"shakespeare", "watch", "adding", "copy", "tiny_shakespeare", "harth"}
-    assert set(specs) == shipped | probes
+    classic = {"digits", "digits_permuted", "mnist1d", "mnist1d_shuffled"}
+    assert set(specs) == shipped | probes | classic
     assert {specs[name].kind for name in probes} == {"ability"}
     assert {n for n, s in specs.items() if s.default} == {"shakespeare", "watch", "adding", "copy"}
     assert registry.get("copy-T50").build.keywords == {"task": "copy", "length": 50}

@@ -18,7 +18,9 @@ from pathlib import Path
 from seqbench.data.sources import (
     Built,
     abilities,
+    digits,
     hub,
+    mnist1d,
     shakespeare,
     synthetic,
     tables,
@@ -40,6 +42,8 @@ BUILDERS: dict[str, tuple[Callable[..., Built], str | None]] = {
     "seqbench.data.sources.hub.sensor": (hub.sensor, "sensor"),
     "seqbench.data.sources.tables.sensor": (tables.sensor, "sensor"),
     "seqbench.data.sources.text_files.text": (text_files.text, "text"),
+    "seqbench.data.sources.digits.build": (digits.build, "sensor"),
+    "seqbench.data.sources.mnist1d.build": (mnist1d.build, "sensor"),
 }
 KINDS = ("text", "sensor", "adding", "copy", "ability")
 _PARAMETRIC = re.compile(r"^(adding|copy)-T([1-9][0-9]*)$")
