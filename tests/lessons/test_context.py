@@ -170,13 +170,16 @@ def test_the_command_measures_every_seed_and_the_loss_falls_with_position(
     assert shown.figures[0].svg.startswith("<svg")
 
 
-def test_without_runs_or_with_too_few_windows_is_one_line(tmp_path, trained, raw_dir):
+def test_without_runs_or_with_bad_settings_is_one_line(tmp_path, trained, raw_dir):
     out = tmp_path / "context.json"
     empty = run_cli("seqbench.cli", "context", str(tmp_path), "--out", str(out), env=ENV)
     assert empty.returncode == 2 and "no checkpoint at" in one_line_error(empty)
-    few = run_cli("seqbench.cli", "context", str(trained), "--windows", "1",
-                  "--raw-dir", str(raw_dir), "--out", str(out), env=ENV)  # fmt: skip
-    assert few.returncode == 2 and "--windows must be >= 2" in one_line_error(few)
+    for args, expected in ((("--windows", "1"), "--windows=1 is out of range; valid: 2..10,000"),
+                           (("--windows", "10001"), "--windows=10001 is out of range"),
+                           (("--seed", "-1"), "--seed must be in 0..")):  # fmt: skip
+        bad = run_cli("seqbench.cli", "context", str(trained), *args,
+                      "--raw-dir", str(raw_dir), "--out", str(out), env=ENV)  # fmt: skip
+        assert bad.returncode == 2 and expected in one_line_error(bad)
     assert not out.exists()
 
 

@@ -35,6 +35,9 @@ from seqbench.tasks.checkpoint import load_task
 
 WINDOW_SEED = 0  # which windows and which perturbations: the same for every model and seed
 
+MAX_WINDOWS = 10_000  # 13 perturbed copies of each are held at once: 70 MB at 64 characters
+MAX_SEED = 2**63 - 1
+
 Predict = Callable[[Tensor], Tensor]  # inputs (B, T) -> logits (B, T, V)
 
 
@@ -167,8 +170,13 @@ def context_lesson(
 ) -> dict:
     """Loss by position and context perturbation for every model and seed of ``data``, on
     one CPU thread (the seconds it took are in the result)."""
-    if windows < 2:
-        raise ConfigError(f"--windows must be >= 2 (a spread needs two), got {windows}")
+    if not 2 <= windows <= MAX_WINDOWS:
+        raise ConfigError(
+            f"--windows={windows} is out of range; valid: 2..{MAX_WINDOWS:,} (a spread needs two; "
+            f"the default {WINDOWS} takes seconds a checkpoint)"
+        )
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"--seed must be in 0..{MAX_SEED}, got {seed}")
     found = checkpoints(runs_dir, data)
     if not found:
         raise ConfigError(
