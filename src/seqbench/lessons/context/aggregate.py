@@ -129,3 +129,9 @@ def settles_at(losses: list[float], within: float) -> int:
             break
         settled = first
     return settled
+
+
+def setting(result: dict, key: str) -> str:
+    """A whole-number setting the file records (windows, threads), or "?" for anything else."""
+    value = result.get(key) if isinstance(result, dict) else None
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else "?"

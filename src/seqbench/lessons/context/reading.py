@@ -5,7 +5,13 @@ model has two seeds or more and the leader's lowest seed exceeds every other's h
 
 import statistics
 
-from seqbench.lessons.context.aggregate import ModelContext, bucket_losses, models, settles_at
+from seqbench.lessons.context.aggregate import (
+    ModelContext,
+    bucket_losses,
+    models,
+    setting,
+    settles_at,
+)
 from seqbench.lessons.context.aggregate import threshold as threshold_of
 from seqbench.page.formats import names, number, seconds
 
@@ -17,7 +23,7 @@ def expected(result: dict) -> str:
     within = threshold_of(result)
     return (
         "How far back does each model look? On a fixed, seeded set of "
-        f"{result.get('windows', '?')} test windows, every model reads each window from a "
+        f"{setting(result, 'windows')} test windows, every model reads each window from a "
         "zero state: its loss at position t is its loss with t characters of context. Then, "
         "after Khandelwal et al. (2018), the context of each window's last character farther "
         "than d characters back is replaced by unrelated test text, or shuffled (the same "
@@ -127,7 +133,7 @@ def context_reading(result: dict) -> list[str]:
     ]
     if isinstance(took, int | float):
         lines.append(
-            f"Measured in {seconds(took)} on {result.get('threads', 1)} CPU thread "
+            f"Measured in {seconds(took)} on {setting(result, 'threads')} CPU thread "
             f"({sum(len(m.seeds) for m in found)} checkpoints)."
         )
     return [line for line in lines if line]

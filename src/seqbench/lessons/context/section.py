@@ -3,7 +3,13 @@ its loss by position and effective context over seeds, a figure, and the reading
 
 from pathlib import Path
 
-from seqbench.lessons.context.aggregate import bucket_losses, models, settles_at, threshold
+from seqbench.lessons.context.aggregate import (
+    bucket_losses,
+    models,
+    setting,
+    settles_at,
+    threshold,
+)
 from seqbench.lessons.context.figure import context_svg
 from seqbench.lessons.context.reading import context_reading, span
 from seqbench.lessons.sources import read_json
@@ -40,7 +46,7 @@ def section(runs: list[Run], lessons_dir: Path) -> Section | None:
         )
     header = [h.replace("1 %", f"{within:.0%}") for h in HEADER]
     caption = (
-        f"{found_file.get('data', '')} test split, {found_file.get('windows', '?')} windows; "
+        f"{found_file.get('data', '')} test split, {setting(found_file, 'windows')} windows; "
         "losses are means over seeds"
     )
     return Section(
