@@ -90,6 +90,13 @@ def hostile_runs(root: Path, beacon: str = BEACON) -> dict:
         for p in (1, 64)
     ]
     (lessons / "streaming.json").write_text(json.dumps({"rows": rows, "threads": values["base"]}))
+    run = {"window": 4, "loss_by_position": [3.0, 2.5, 2.2, 2.1], "last_loss": 2.1}
+    run |= {"increase": {"replace": [0.5, 0.01], "shuffle": [0.4, 0.0]}}
+    run |= {"effective_context": {"replace": 4, "shuffle": 2}}
+    context = {"data": values["refresh"], "windows": values["script"], "threads": values["cdata"]}
+    context |= {"distances": {"4": [1, 2]}, "seconds": 1.0}
+    context |= {"models": {m: {"seeds": {values["handler"]: run, "1": run}} for m in models[:2]}}
+    (lessons / "context.json").write_text(json.dumps(context))
     reference = {
         "generated": values["refresh"],
         "datasets": {

@@ -1,5 +1,6 @@
 """The RNN lessons in the report: studies kept out of the comparison, gradient flow, the
-long-memory verdicts, activations and clipping, generated text and streaming.
+long-memory verdicts, activations and clipping, generated text, how far back each text model
+looks, and streaming.
 
 Run directories are real (tiny Hydra sweeps through the real trainer with the study
 experiment configs); the verdict logic is also checked on hand-made records, where the
@@ -65,6 +66,10 @@ def lesson_root(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path
                    "--chars", "40", "--raw-dir", str(raw_dir), "--out",
                    str(lessons_dir / "text.json"), timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+    done = run_cli("seqbench.cli", "context", str(root / "runs"), "--data", "shakespeare",
+                   "--windows", "32", "--raw-dir", str(raw_dir), "--out",
+                   str(lessons_dir / "context.json"), timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
     return root
 
 
@@ -86,7 +91,8 @@ def test_study_runs_stay_out_of_the_comparison(report):
 
 @pytest.mark.slow
 def test_every_lesson_has_its_section_and_figures(report):
-    expected = ["gradient-flow", "long-memory", "activations", "exposure-bias", "streaming"]
+    expected = ["gradient-flow", "long-memory", "activations", "exposure-bias", "context",
+                "streaming"]  # fmt: skip
     assert report["lessons"] == expected
     html = report["html_text"]
     for key in expected:

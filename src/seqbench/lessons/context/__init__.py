@@ -1,0 +1,1 @@
+"""The context lesson: see README.md beside this file."""
