@@ -86,7 +86,10 @@ def test_the_model_is_built_once_and_rendered_without_rules_of_its_own(rendered)
     assert first.results.states == ["ok", "ok", "best", "baseline"]
     assert first.results.rows[-1][:2] == ["trivial baseline", "0.200"]
     assert [fig.kind for fig in first.figures] == ["bars", "curves"]
-    assert first.subtitle == "sequence classification; main metric: test accuracy, higher is better"
+    assert first.subtitle == (
+        "sequence classification; main metric: test accuracy, higher is better; "
+        "models matched by parameters (task.param_budget)"
+    )
 
 
 def test_verdict_rules():

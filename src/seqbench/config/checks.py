@@ -12,6 +12,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from seqbench.config import memory
 from seqbench.errors import ConfigError
 
 ACTIVATIONS, INITS = ("tanh", "relu"), ("default", "identity")
@@ -167,8 +168,17 @@ def scheduler_options(cfg: DictConfig) -> None:
 
 
 def task_options(cfg: DictConfig) -> None:
-    if cfg.model.hidden_size is None:
+    match = OmegaConf.select(cfg, "task.match", default="params")
+    if match not in memory.MATCHES:
+        raise ConfigError(
+            f"task.match={match!r} is not a way to match models; valid: params (equal "
+            "parameters, task.param_budget) or state (equal floats carried per sequence, "
+            "task.state_budget)"
+        )
+    if cfg.model.hidden_size is None and match == "params":
         integer(cfg, "task.param_budget", 100)
+    if cfg.model.hidden_size is None and match == "state":
+        integer(cfg, "task.state_budget", 1)
     integer(cfg, "task.embed_dim", 1)
     number(cfg, "task.grad_clip", 0.0, allow_none=True)
     if not isinstance(OmegaConf.select(cfg, "task.clip_gradients", default=True), bool):

@@ -27,6 +27,7 @@ WEIGHT_COPIES = 4  # weights, gradients, AdamW's exp_avg and exp_avg_sq
 KEPT_PER_UNIT = 2  # floats per hidden unit, layer and step kept for backward (output + grad)
 SOLVER_CEILING = 4096  # the largest hidden size solved from task.param_budget (models.size)
 COPY_MARGIN = 20  # the copy task's 10 symbols shown and 10 recalled
+MATCHES = ("params", "state")  # task.match: what every model's hidden size is solved to match
 
 
 class Estimate(NamedTuple):
@@ -36,9 +37,9 @@ class Estimate(NamedTuple):
     parameters: int
 
 
-def _backbone_parameters(cfg: DictConfig, hidden: int) -> int:
-    """Parameters of the configured backbone at ``hidden`` units, built on PyTorch's meta
-    device: shapes only, nothing allocated, whatever the size."""
+def _backbone(cfg: DictConfig, hidden: int):
+    """The configured backbone at ``hidden`` units, built on PyTorch's meta device: shapes
+    only, nothing allocated, whatever the size."""
     import torch
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate
@@ -47,22 +48,53 @@ def _backbone_parameters(cfg: DictConfig, hidden: int) -> int:
     try:  # model._target_ is one of seqbench's backbones (config_targets)
         factory = instantiate(OmegaConf.create(options))
         with torch.device("meta"):
-            net = factory(input_size=cfg.task.embed_dim, hidden_size=hidden)
+            return factory(input_size=cfg.task.embed_dim, hidden_size=hidden)
     except (TypeError, ValueError, InstantiationException) as error:  # options it refuses
         first = (str(error).splitlines() or [type(error).__name__])[0]
-        solving = "" if cfg.model.hidden_size is not None else ", solved from task.param_budget"
+        solving = "" if cfg.model.hidden_size is not None else f", solved from {_budget(cfg)}"
         raise ConfigError(
             f"model={cfg.model.name} refuses its options (tried at hidden_size={hidden}"
             f"{solving}): {first}"
         ) from None
-    return sum(p.numel() for p in net.parameters())
 
 
-def hidden_and_parameters(cfg: DictConfig) -> Estimate:
+def _budget(cfg: DictConfig) -> str:
+    return "task.state_budget" if cfg.task.get("match") == "state" else "task.param_budget"
+
+
+def _backbone_parameters(cfg: DictConfig, hidden: int) -> int:
+    return sum(p.numel() for p in _backbone(cfg, hidden).parameters())
+
+
+def _state_hidden(cfg: DictConfig, positions: int) -> int:
+    """The state solver's hidden size (models.size), refused in one line where it has none."""
+    from seqbench.models.size import hidden_size_for_state
+
+    multiple = math.lcm(2, cfg.model.get("num_heads") or 1)
+    try:
+        return hidden_size_for_state(
+            lambda hidden: _backbone(cfg, hidden),
+            cfg.task.state_budget,
+            positions,
+            hi=SOLVER_CEILING,
+            multiple=multiple,
+        )
+    except ValueError as error:
+        raise ConfigError(f"model={cfg.model.name} with task.match=state: {error}") from None
+
+
+def hidden_and_parameters(cfg: DictConfig, info: dict | None = None) -> Estimate | None:
     """The hidden size and backbone parameters: as set, or the largest size within
-    task.param_budget (the budget solver's choice, which also counts input and head)."""
+    task.param_budget (the budget solver's choice, which also counts input and head), or
+    with task.match=state the state solver's choice over the data's sequence length (None
+    before the data is known: ``info``)."""
     if cfg.model.hidden_size is not None:
         return Estimate(cfg.model.hidden_size, _backbone_parameters(cfg, cfg.model.hidden_size))
+    if cfg.task.get("match") == "state":
+        if info is None:
+            return None
+        hidden = _state_hidden(cfg, steps(info))
+        return Estimate(hidden, _backbone_parameters(cfg, hidden))
     multiple = math.lcm(2, cfg.model.get("num_heads") or 1)
     low, high = 1, SOLVER_CEILING // multiple
     while low < high:  # largest k with params(k * multiple) <= budget
@@ -74,7 +106,8 @@ def hidden_and_parameters(cfg: DictConfig) -> Estimate:
     return Estimate(low * multiple, _backbone_parameters(cfg, low * multiple))
 
 
-def _steps(info: dict) -> int:
+def steps(info: dict) -> int:
+    """The time steps of one training sequence, from a DataModule's ``info()``."""
     if "seq_len" in info or "window" in info:
         return int(info.get("seq_len") or info["window"])
     return int(info["length"]) + (COPY_MARGIN if info.get("kind") == "copy" else 0)
@@ -85,8 +118,8 @@ def activation_bytes(cfg: DictConfig, info: dict, hidden: int, parameters: int) 
     weights per hidden unit (an LSTM's four gates on input and state, a Transformer block's
     attention and feed-forward widths; measured: the fused LSTM allocates this much), the
     attention weights (heads x steps), the input embedding and the logits over the vocabulary."""
-    steps = _steps(info)
-    chunk = min(steps, cfg.task.get("tbptt_steps") or steps)  # graphs live one chunk long
+    length = steps(info)
+    chunk = min(length, cfg.task.get("tbptt_steps") or length)  # graphs live one chunk long
     layers = cfg.model.get("num_layers") or 1
     per_layer = max(KEPT_PER_UNIT * hidden, parameters // (layers * hidden))
     per_step = layers * (per_layer + (cfg.model.get("num_heads") or 0) * chunk)
@@ -126,7 +159,10 @@ def check_memory(
     free = available(cfg)
     if free is None:
         return None
-    hidden, parameters = estimate or hidden_and_parameters(cfg)
+    found = estimate or hidden_and_parameters(cfg, info)
+    if found is None:
+        return None  # sized by state: estimated once the data's sequence length is known
+    hidden, parameters = found
     weights = parameters * FLOAT * WEIGHT_COPIES
     activations = activation_bytes(cfg, info, hidden, parameters) if info else 0
     processes = 1 if cfg.trainer.get("accelerator") in ("gpu", "cuda") else cfg.trainer.devices
@@ -137,7 +173,7 @@ def check_memory(
     if info:
         parts += (
             f", activations {activations / GiB:,.1f} GiB for data.batch_size="
-            f"{cfg.data.batch_size} x {_steps(info)} steps"
+            f"{cfg.data.batch_size} x {steps(info)} steps"
         )
     if processes > 1:
         parts += f", x {processes} processes"

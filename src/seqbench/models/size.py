@@ -57,3 +57,46 @@ def hidden_size_for_budget(
     if left > first and budget - params(left - 1) <= params(left) - budget:
         left -= 1
     return left * multiple
+
+
+def hidden_size_for_state(
+    build: Callable[[int], nn.Module],
+    budget: int,
+    positions: int,
+    lo: int = 4,
+    hi: int = 4096,
+    multiple: int = 4,
+) -> int:
+    """The largest hidden size in ``[lo, hi]`` (a multiple of ``multiple``) whose backbone
+    carries at most ``budget`` floats per sequence after ``positions`` steps: matching models
+    by the state they carry (Zoology's axis for recall) rather than by their weights.
+
+    ``build(h)`` returns the backbone (built on the ``meta`` device: only its sizes are read);
+    its ``state_size(positions)`` must be non-decreasing in ``h``. A state that does not grow
+    with ``h`` (a fixed ``state_dim``) cannot be matched this way and is refused."""
+    if budget < 1:
+        raise ValueError(f"state budget must be >= 1, got {budget}")
+    first, last = -(-max(lo, 1) // multiple), hi // multiple
+
+    def state(k: int) -> int:
+        with torch.device("meta"):
+            return build(k * multiple).state_size(positions)
+
+    if state(first) > budget:
+        raise ValueError(
+            f"even hidden_size={first * multiple} carries {state(first):,} floats per sequence "
+            f"after {positions} steps, over the state budget of {budget:,}"
+        )
+    if state(first) == state(last):
+        raise ValueError(
+            "its state does not grow with hidden_size, so it cannot be matched by state; "
+            "set its state size, or match by parameters"
+        )
+    left, right = first, last  # largest k with state(k) <= budget
+    while left < right:
+        mid = (left + right + 1) // 2
+        if state(mid) <= budget:
+            left = mid
+        else:
+            right = mid - 1
+    return left * multiple

@@ -92,7 +92,9 @@ def dataset_page(result: DatasetResult, runs_dir: Path, reference: dict | None) 
     held = compare(result, reference)
     return DatasetPage(
         data=result.data,
-        subtitle=f"{result.kind_words}; main metric: {result.label()}, {result.better}",
+        subtitle=(
+            f"{result.kind_words}; main metric: {result.label()}, {result.better}; {result.matched}"
+        ),
         reading=reading(result) + ([held] if held else []),
         results=results_table(result),
         figures=dataset_figures(result),

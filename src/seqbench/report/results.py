@@ -82,6 +82,18 @@ class DatasetResult:
         return main_metric(self.monitor)
 
     @property
+    def matched(self) -> str:
+        """How the models were sized, in words: equal parameters or equal state."""
+        match = most_common([run.metrics.get("match") for run in self.runs]) or "params"
+        if match != "state":
+            return "models matched by parameters (task.param_budget)"
+        budget = most_common([run.metrics.get("state_budget") for run in self.runs])
+        return (
+            f"models matched by state: each carries at most {budget:,} floats per sequence "
+            "over its training length (task.state_budget)"
+        )
+
+    @property
     def runs(self) -> list[Run]:
         return [run for model in self.models for run in model.runs]
 

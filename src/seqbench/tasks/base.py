@@ -25,8 +25,9 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
+from seqbench.config.memory import steps
 from seqbench.models import detach_state
-from seqbench.models.size import count_parameters, hidden_size_for_budget
+from seqbench.models.size import count_parameters, hidden_size_for_budget, hidden_size_for_state
 
 
 class SequenceTask(L.LightningModule):
@@ -48,6 +49,8 @@ class SequenceTask(L.LightningModule):
         grad_clip: float | None = 1.0,
         tbptt_steps: int | None = None,
         clip_gradients: bool = True,
+        match: str = "params",
+        state_budget: int | None = None,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -57,6 +60,7 @@ class SequenceTask(L.LightningModule):
         self.clip_gradients = clip_gradients
         self.inputs = self.build_inputs(embed_dim)
         kwargs = {k: v for k, v in backbone.keywords.items() if k != "hidden_size"}
+        self.match, self.state_budget = match, state_budget
         hidden = backbone.keywords.get("hidden_size") or self._size_for(
             backbone, embed_dim, param_budget
         )
@@ -74,6 +78,8 @@ class SequenceTask(L.LightningModule):
                 "grad_clip": grad_clip,
                 "tbptt_steps": tbptt_steps,
                 "clip_gradients": clip_gradients,
+                "match": match,
+                "state_budget": state_budget,
             }
         )
         self.val_metrics = self.build_metrics()
@@ -85,11 +91,22 @@ class SequenceTask(L.LightningModule):
         self.register_buffer("_bad_loss", torch.zeros(()), persistent=False)
 
     def _size_for(self, backbone: Callable, embed_dim: int, budget: int | None) -> int:
-        """The hidden size whose whole model (input, backbone, head) is closest to budget."""
-        if budget is None:
-            raise ValueError("set model.hidden_size or task.param_budget")
+        """The hidden size whose whole model (input, backbone, head) is closest to budget, or
+        with ``match="state"`` the largest whose backbone carries at most ``state_budget``
+        floats per sequence over the data's sequence length."""
         kwargs = {k: v for k, v in backbone.keywords.items() if k != "hidden_size"}
         multiple = math.lcm(2, kwargs.get("num_heads", 1))
+        if self.match == "state":
+            if self.state_budget is None:
+                raise ValueError("task.match=state needs task.state_budget (floats per sequence)")
+            return hidden_size_for_state(
+                lambda hidden: backbone.func(input_size=embed_dim, hidden_size=hidden, **kwargs),
+                self.state_budget,
+                steps(self.data_info),
+                multiple=multiple,
+            )
+        if budget is None:
+            raise ValueError("set model.hidden_size or task.param_budget")
 
         def build(hidden: int) -> nn.Module:
             net = backbone.func(input_size=embed_dim, hidden_size=hidden, **kwargs)

@@ -109,6 +109,8 @@ def start(
         "hidden_size": task.hparams["backbone"]["hidden_size"],
         "state_floats": task.backbone.state_size(),  # per sequence; per position for a cache
         "state_grows": task.backbone.streams_with_cache,
+        "match": task.match,  # how the hidden size was solved: equal parameters or state
+        "state_budget": task.state_budget,
         "monitor": task.monitor,
         "mode": task.mode,
         "baseline": task.data_info["baseline"],
