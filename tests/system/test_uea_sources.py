@@ -234,3 +234,16 @@ def test_each_set_fetches_and_trains_at_smoke_size_from_the_command_line(tmp_pat
     assert out["status"] == "finished" and out["monitor"] == "val/acc"
     assert 0 <= out["test"]["test/acc"] <= 1
     assert (tmp_path / "outputs" / name / "gru" / "0" / "gradient_flow.csv").is_file()
+
+
+def test_validation_metrics_read_each_padded_sequence_at_its_own_end(raw):
+    module = RecordingsDataModule("japanese_vowels", raw, batch_size=64)
+    module.setup("fit")
+    x, y, lengths = next(iter(module.val_dataloader()))
+    assert len(set(lengths.tolist())) > 3
+    task = classifier("lstm")
+    with torch.no_grad():
+        task._evaluate((x, y, lengths), task.val_metrics)
+        alone = torch.stack([task(x[i : i + 1, :n])[0][0, -1] for i, n in enumerate(lengths)])
+    acc = (alone.argmax(-1) == y).float().mean()
+    torch.testing.assert_close(task.val_metrics.compute()["acc"], acc)
