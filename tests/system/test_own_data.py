@@ -150,6 +150,7 @@ def test_every_shipped_dataset_is_a_config_file_naming_an_allowed_builder():
     probes = {"selective_copy", "induction", "mqar", "parity"}
     shipped = {"shakespeare", "watch", "adding", "copy", "tiny_shakespeare", "harth"}
     classic = {"digits", "digits_permuted", "mnist1d", "mnist1d_shuffled"}
+    classic |= {"japanese_vowels", "basic_motions"}
     assert set(specs) == shipped | probes | classic
     assert {specs[name].kind for name in probes} == {"ability"}
     assert {n for n, s in specs.items() if s.default} == {"shakespeare", "watch", "adding", "copy"}

@@ -45,6 +45,7 @@ TASK_KINDS = {
 DATA_KINDS = {
     "seqbench.data.text.CharLMDataModule": "text",
     "seqbench.data.sensor.SensorDataModule": "sensor",
+    "seqbench.data.recordings.RecordingsDataModule": "sensor",
     "seqbench.data.synthetic.SyntheticDataModule": None,
     "seqbench.data.abilities.AbilityDataModule": "ability",
 }

@@ -18,6 +18,7 @@ from seqbench.errors import ConfigError
 ACTIVATIONS, INITS = ("tanh", "relu"), ("default", "identity")
 SYNTHETIC_TASKS = ("adding", "copy")
 ABILITY_DATA = "seqbench.data.abilities.AbilityDataModule"
+RECORDINGS_DATA = "seqbench.data.recordings.RecordingsDataModule"  # variable lengths, padded
 COPY_MARGIN = 20  # the copy task's sequence: 10 symbols, the delay T, then 10 recalled
 MAX_SEED = 2**32 - 1  # Lightning replaces a larger seed by a random one, with only a warning
 
@@ -248,6 +249,12 @@ def sequence_length(cfg: DictConfig) -> tuple[int, str] | None:
 
 def against_sequence(cfg: DictConfig) -> None:
     """The Transformer's positions and the BPTT chunk against the sequence the data gives."""
+    tbptt = cfg.task.get("tbptt_steps")
+    if isinstance(tbptt, int) and cfg.data.get("_target_") == RECORDINGS_DATA:
+        raise ConfigError(
+            f"task.tbptt_steps={tbptt} cannot cut data.name={cfg.data.name}'s recordings of "
+            "different lengths (each ends in another chunk); set task.tbptt_steps=null"
+        )
     known = sequence_length(cfg)
     if known is None:
         return
@@ -258,7 +265,6 @@ def against_sequence(cfg: DictConfig) -> None:
             f"model.max_len={max_len} is shorter than {source}: positions past "
             f"{max_len} have no encoding; set model.max_len>={length} or shorten the sequence"
         )
-    tbptt = cfg.task.get("tbptt_steps")
     if isinstance(tbptt, int) and tbptt > length:
         raise ConfigError(
             f"task.tbptt_steps={tbptt} is longer than {source}, so it would be "

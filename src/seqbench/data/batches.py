@@ -21,12 +21,11 @@ class _Gather(Dataset):
     def __len__(self) -> int:
         raise NotImplementedError
 
-    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
         raise NotImplementedError
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x, y = self.__getitems__([index])
-        return x[0], y[0]
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
+        return tuple(part[0] for part in self.__getitems__([index]))
 
 
 class TokenWindows(_Gather):
@@ -61,6 +60,32 @@ class SignalWindows(_Gather):
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.from_numpy(self.signal[self.starts[indices, None] + self.offsets])
         return x, torch.from_numpy(self.labels[indices])
+
+
+class PaddedRecordings(_Gather):
+    """Whole recordings of different lengths, one label each: a batch is ``(x, y, lengths)``
+    with x zero-padded at the END to the batch's longest recording. Outputs of a causal model
+    at or before a recording's true last step never see its padding, and the task reads each
+    label there (``lengths - 1``), so padding reaches neither the loss nor the prediction."""
+
+    def __init__(self, signal: np.ndarray, lengths: np.ndarray, labels: np.ndarray) -> None:
+        self.signal, self.lengths, self.labels = signal, lengths, labels
+        self.offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
+        lengths = self.lengths[indices]
+        steps = np.arange(lengths.max())
+        real = steps < lengths[:, None]  # (B, T): True on a recording's own steps
+        rows = np.where(real, self.offsets[indices, None] + steps, 0)
+        x = np.where(real[:, :, None], self.signal[rows], 0).astype(np.float32)
+        return (
+            torch.from_numpy(x),
+            torch.from_numpy(self.labels[indices]),
+            torch.from_numpy(lengths.astype(np.int64)),
+        )
 
 
 class Pairs(_Gather):

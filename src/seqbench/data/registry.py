@@ -25,6 +25,7 @@ from seqbench.data.sources import (
     synthetic,
     tables,
     text_files,
+    uea,
     watch,
 )
 from seqbench.errors import DataError
@@ -44,6 +45,7 @@ BUILDERS: dict[str, tuple[Callable[..., Built], str | None]] = {
     "seqbench.data.sources.text_files.text": (text_files.text, "text"),
     "seqbench.data.sources.digits.build": (digits.build, "sensor"),
     "seqbench.data.sources.mnist1d.build": (mnist1d.build, "sensor"),
+    "seqbench.data.sources.uea.build": (uea.build, "sensor"),
 }
 KINDS = ("text", "sensor", "adding", "copy", "ability")
 _PARAMETRIC = re.compile(r"^(adding|copy)-T([1-9][0-9]*)$")

@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
 from seqbench.config.memory import steps
+from seqbench.errors import ConfigError
 from seqbench.models import detach_state
 from seqbench.models.size import count_parameters, hidden_size_for_budget, hidden_size_for_state
 
@@ -137,11 +138,27 @@ class SequenceTask(L.LightningModule):
         hidden, state = self.backbone(self.inputs(x), state)
         return self.head(hidden), state
 
-    def _outputs_for(self, outputs: Tensor) -> Tensor:
-        return outputs if self.per_step_targets else outputs[:, -1]
+    def _outputs_for(self, outputs: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """What the loss and metrics read: every step, or one per sequence at its last step,
+        which for padded sequences of different ``lengths`` is each one's own last step (the
+        models are causal: outputs there never saw the padding after it)."""
+        if self.per_step_targets:
+            if lengths is not None:
+                raise ValueError("per-step targets with padded sequences need a mask; not built")
+            return outputs
+        if lengths is None:
+            return outputs[:, -1]
+        return outputs[torch.arange(len(outputs), device=outputs.device), lengths - 1]
 
-    def _chunks(self, x: Tensor, y: Tensor) -> Iterator[tuple[Tensor, Tensor | None]]:
+    def _chunks(
+        self, x: Tensor, y: Tensor, lengths: Tensor | None = None
+    ) -> Iterator[tuple[Tensor, Tensor | None]]:
         """Time chunks for truncated BPTT; targets are None where a chunk carries no loss."""
+        if self.tbptt_steps and lengths is not None:
+            raise ConfigError(
+                f"task.tbptt_steps={self.tbptt_steps} cannot cut sequences of different "
+                "lengths (each ends in another chunk); set task.tbptt_steps=null"
+            )
         size = self.tbptt_steps or x.shape[1]
         starts = range(0, x.shape[1], size)
         for start in starts:
@@ -186,18 +203,20 @@ class SequenceTask(L.LightningModule):
                 "optimizer.lr or set task.grad_clip (checkpoints so far are kept)"
             )
 
-    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        x, y = batch
+    def training_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> None:
+        """``batch``: (x, y), or (x, y, lengths) for padded sequences of different lengths."""
+        x, y, *rest = batch
+        lengths = rest[0] if rest else None
         optimizer, scheduler = self.optimizers(), self.lr_schedulers()
         limit = self.grad_clip if self.grad_clip else math.inf
         clip_at = limit if self.clip_gradients else math.inf
         state, losses, norms = None, [], []
-        for xs, ys in self._chunks(x, y):
+        for xs, ys in self._chunks(x, y, lengths):
             outputs, state = self(xs, state)
             state = detach_state(state)
             if ys is None:
                 continue
-            loss = self.loss(self._outputs_for(outputs), ys)
+            loss = self.loss(self._outputs_for(outputs, lengths), ys)
             self._note_loss(loss)
             optimizer.zero_grad(set_to_none=True)
             self.manual_backward(loss)
@@ -234,10 +253,10 @@ class SequenceTask(L.LightningModule):
         return {"fused": True} if "fused" in inspect.signature(func).parameters else {}
 
     # --- evaluation ------------------------------------------------------------------------
-    def _evaluate(self, batch: tuple[Tensor, Tensor], metrics: MetricCollection) -> None:
-        x, y = batch
+    def _evaluate(self, batch: tuple[Tensor, ...], metrics: MetricCollection) -> None:
+        x, y, *lengths = batch
         outputs, _ = self(x)
-        self.update_metrics(metrics, self._outputs_for(outputs), y)
+        self.update_metrics(metrics, self._outputs_for(outputs, *lengths), y)
 
     def update_metrics(self, metrics: MetricCollection, outputs: Tensor, targets: Tensor):
         metrics.update(outputs, targets)

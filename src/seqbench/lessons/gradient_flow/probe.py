@@ -27,7 +27,10 @@ class GradientFlowMonitor(L.Callback):
 
     def _fixed_batch(self, trainer: L.Trainer, task: SequenceTask) -> tuple[Tensor, Tensor]:
         if self._batch is None:
-            x, y = next(iter(trainer.datamodule.val_dataloader()))
+            x, y, *lengths = next(iter(trainer.datamodule.val_dataloader()))
+            if lengths:  # recordings of different lengths: the most common one, unpadded,
+                common = int(lengths[0].mode().values)  # so the measured last step is real
+                x, y = x[lengths[0] == common, :common], y[lengths[0] == common]
             self._batch = (x[: self.batch_size], y[: self.batch_size])
         return tuple(t.to(task.device) for t in self._batch)
 
