@@ -18,6 +18,7 @@ from seqbench.config.keys import added_keys, options_of
 
 FOREIGN = str(FINISHED / "checkpoints" / "last.ckpt")  # a copy-task GRU's checkpoint
 COMPARE = {"models": ["gru"], "datasets": ["adding"], "seeds": [0, 1], "budget": "smoke"}
+COMPARE |= {"match": "params", "state_budget": 4096}
 
 
 def trains(*overrides: str, says: str, name: str, **options) -> Case:
@@ -256,6 +257,18 @@ PARAMS = [
         ("check-params",),
         "compare.more_seeds repeats a seed",
         prepare=params_file({"compare": COMPARE | {"more_seeds": [1]}}),
+    ),
+    Case(
+        "compare-match-unknown",
+        ("check-params",),
+        "compare.match: unknown 'weights'; valid: params, state",
+        prepare=params_file({"compare": COMPARE | {"match": "weights"}}),
+    ),
+    Case(
+        "compare-state-budget-missing",
+        ("check-params",),
+        "compare.state_budget must be an integer >= 1 (floats per sequence), got None",
+        prepare=params_file({"compare": {k: v for k, v in COMPARE.items() if k != "state_budget"}}),
     ),
     Case(
         "compare-models-scalar",

@@ -9,8 +9,8 @@ import json
 import pytest
 from helpers.cli import SMOKE, one_line_error, run_cli
 
+from seqbench.config.memory import hidden_size_for_state
 from seqbench.models import BACKBONES
-from seqbench.models.size import hidden_size_for_state
 
 
 def solve(name: str, budget: int, positions: int, multiple: int = 2, **options) -> int:

@@ -13,8 +13,9 @@ for its backward pass), so a refusal is certain.
 
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -67,9 +68,7 @@ def _backbone_parameters(cfg: DictConfig, hidden: int) -> int:
 
 
 def _state_hidden(cfg: DictConfig, positions: int) -> int:
-    """The state solver's hidden size (models.size), refused in one line where it has none."""
-    from seqbench.models.size import hidden_size_for_state
-
+    """The state solver's hidden size, refused in one line where it has none."""
     multiple = math.lcm(2, cfg.model.get("num_heads") or 1)
     try:
         return hidden_size_for_state(
@@ -182,3 +181,48 @@ def check_memory(
         f"{parameters:,} backbone parameters) but only {free[0] / GiB:,.1f} GiB {free[1]}; "
         "lower model.hidden_size, model.num_layers or data.batch_size"
     )
+
+
+def hidden_size_for_state(
+    build: Callable[[int], Any],
+    budget: int,
+    positions: int,
+    lo: int = 4,
+    hi: int = 4096,
+    multiple: int = 4,
+) -> int:
+    """The largest hidden size in ``[lo, hi]`` (a multiple of ``multiple``) whose backbone
+    carries at most ``budget`` floats per sequence after ``positions`` steps: matching models
+    by the state they carry (Zoology's axis for recall) rather than by their weights.
+
+    ``build(h)`` returns the backbone (built on the ``meta`` device: only its sizes are read);
+    its ``state_size(positions)`` must be non-decreasing in ``h``. A state that does not grow
+    with ``h`` (a fixed ``state_dim``) cannot be matched this way and is refused."""
+    import torch
+
+    if budget < 1:
+        raise ValueError(f"state budget must be >= 1, got {budget}")
+    first, last = -(-max(lo, 1) // multiple), hi // multiple
+
+    def state(k: int) -> int:
+        with torch.device("meta"):
+            return build(k * multiple).state_size(positions)
+
+    if state(first) > budget:
+        raise ValueError(
+            f"even hidden_size={first * multiple} carries {state(first):,} floats per sequence "
+            f"after {positions} steps, over the state budget of {budget:,}"
+        )
+    if state(first) == state(last):
+        raise ValueError(
+            "its state does not grow with hidden_size, so it cannot be matched by state; "
+            "set its state size, or match by parameters"
+        )
+    left, right = first, last  # largest k with state(k) <= budget
+    while left < right:
+        mid = (left + right + 1) // 2
+        if state(mid) <= budget:
+            left = mid
+        else:
+            right = mid - 1
+    return left * multiple

@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 
 from seqbench.config import group_options
+from seqbench.config.memory import MATCHES
 from seqbench.data import registry
 from seqbench.errors import ConfigError
 
@@ -88,6 +89,12 @@ def check(params: dict) -> None:
         _nonempty(compare, "compare", key)
     _names(compare, "compare", "models", models)
     _names(compare, "compare", "budget", budgets)
+    _names(compare, "compare", "match", list(MATCHES))
+    if not isinstance(compare.get("state_budget"), int) or compare["state_budget"] < 1:
+        raise ConfigError(
+            f"compare.state_budget must be an integer >= 1 (floats per sequence), "
+            f"got {compare.get('state_budget')!r}"
+        )
     registry.check_names([str(n) for n in compare.get("datasets") or []])  # lists the known ones
     _seeds(compare)
     if activations := _section(params, "activations", required=False):

@@ -25,10 +25,10 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
-from seqbench.config.memory import steps
+from seqbench.config.memory import hidden_size_for_state, steps
 from seqbench.errors import ConfigError
 from seqbench.models import detach_state
-from seqbench.models.size import count_parameters, hidden_size_for_budget, hidden_size_for_state
+from seqbench.models.size import count_parameters, hidden_size_for_budget
 
 
 class SequenceTask(L.LightningModule):
