@@ -206,9 +206,9 @@ def induction(
 
 
 def mqar(
-    length: int = 256,
-    pairs: tuple[int, ...] = (4, 8, 16, 32, 64),
-    keys: int = 64,
+    length: int = 64,
+    pairs: tuple[int, ...] = (2, 4, 8, 16),
+    keys: int = 32,
     seed: int = 0,
 ) -> Built:
     groups = _test_lengths("pairs", list(pairs), 1)
