@@ -8,14 +8,14 @@ import pytest
 from helpers.cli import SMOKE, run_cli
 
 from seqbench.lessons.abilities.measure import measured
-from seqbench.lessons.abilities.reading import ability_reading, verdict
+from seqbench.lessons.abilities.reading import ability_reading, paper_claims, verdict
 from seqbench.lessons.abilities.section import ability_section
 from seqbench.rundir.run import Run
 
 PAIRS = [4, 8, 16, 32, 64]
 
 
-def _run(tmp_path, data, model, seed, accuracy, by_group, groups, group_by="length"):
+def _run(tmp_path, data, model, seed, accuracy, by_group, groups, group_by="length", grows=False):
     metrics = {
         "data": data,
         "model": model,
@@ -24,6 +24,7 @@ def _run(tmp_path, data, model, seed, accuracy, by_group, groups, group_by="leng
         "study": "abilities",
         "monitor": "val/acc",
         "state_floats": 128,
+        "state_grows": grows,
         "test": {"test/acc": accuracy, "test/loss": 1.0},
         "test_extra": {
             "acc_by_group": by_group,
@@ -93,6 +94,35 @@ def test_the_matrix_has_every_model_and_probe_and_lists_failures(tmp_path):
     assert [f.kind for f in section.figures] == ["ability-mqar"]  # one group: no curve
     assert "state 128 floats" in section.figures[0].svg
     assert "mqar/lstm/0: training loss is nan at step 3" in section.reading[-1]
+
+
+def _mqar(tmp_path, seeds: int, transformer: list[float], lstm: list[float]) -> list[Run]:
+    runs = []
+    for seed in range(seeds):
+        runs.append(
+            _run(tmp_path, "mqar", "transformer", seed, 0.9, transformer, PAIRS, "answers", True)
+        )
+        runs.append(_run(tmp_path, "mqar", "lstm", seed, 0.3, lstm, PAIRS, "answers"))
+    return runs
+
+
+def test_the_published_findings_are_checked_and_a_disagreement_said(tmp_path):
+    agreeing = _mqar(tmp_path, 3, [1.0, 1.0, 0.99, 0.97, 0.95], [0.6, 0.4, 0.2, 0.1, 0.05])
+    (line,) = paper_claims(measured(agreeing)[0])
+    assert line.startswith("Zoology (Arora et al. 2023)") and line.endswith(": agrees.")
+    falls = _mqar(tmp_path, 3, [1.0, 0.98, 0.9, 0.7, 0.5], [0.6, 0.4, 0.2, 0.1, 0.05])
+    (line,) = paper_claims(measured(falls)[0])
+    assert "at every pair count: none of transformer" in line and line.endswith("disagrees.")
+    flat = _mqar(tmp_path, 3, [1.0] * 5, [0.35, 0.33, 0.3, 0.3, 0.3])  # the LSTM never falls
+    assert paper_claims(measured(flat)[0])[0].endswith("disagrees.")
+    few = _mqar(tmp_path, 2, [1.0] * 5, [0.6, 0.4, 0.2, 0.1, 0.05])
+    assert paper_claims(measured(few)[0])[0].endswith("undecided here (fewer than 3 seeds).")
+    selective = [_run(tmp_path, "selective_copy", "mamba", s, 0.97, [0.97], [72]) for s in range(3)]
+    selective += [_run(tmp_path, "selective_copy", "lru", s, 0.2, [0.2], [72]) for s in range(3)]
+    assert paper_claims(measured(selective)[0]) == [
+        "Gu & Dao (2023) find the selective SSM solving selective copying and LTI SSMs not; "
+        "here mamba solved, lru (time-invariant) not solved: agrees."
+    ]
 
 
 @pytest.mark.slow

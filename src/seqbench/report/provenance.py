@@ -65,7 +65,8 @@ def revision(provenance: dict) -> str:
     if kind == "package":
         return f"{source.get('package')} {source.get('version')}"
     if kind == "synthetic":
-        return f"generated, seed {source.get('seed')}, T={source.get('length')}"
+        length = f", T={source['length']}" if "length" in source else ""  # parity has none
+        return f"generated, seed {source.get('seed')}{length}"
     return ", ".join(f"{k} {v}" for k, v in source.items() if k != "type") or "–"
 
 

@@ -21,6 +21,7 @@ class Probe:
     accuracy: dict[str, list[float]] = field(default_factory=dict)
     by_group: dict[str, list[list[float | None]]] = field(default_factory=dict)
     state_floats: dict[str, int] = field(default_factory=dict)
+    state_grows: dict[str, bool] = field(default_factory=dict)  # attention's cache
 
 
 def measured(runs: list[Run]) -> tuple[dict[str, Probe], list[str]]:
@@ -44,4 +45,5 @@ def measured(runs: list[Run]) -> tuple[dict[str, Probe], list[str]]:
         probe.by_group.setdefault(run.model, []).append(per_group)
         if isinstance(run.metrics.get("state_floats"), int):
             probe.state_floats[run.model] = run.metrics["state_floats"]
+        probe.state_grows[run.model] = run.metrics.get("state_grows") is True
     return probes, failed

@@ -67,3 +67,61 @@ def ability_reading(probes: dict[str, Probe]) -> list[str]:
                 f"({trained}tested at {probe.groups}): {held}."
             )
     return lines
+
+
+FALLS_BY = 0.1  # "falls off": the largest group's mean at least this far below the smallest's
+
+
+def _enough(probe: Probe, models: list[str]) -> bool:
+    return all(len(probe.accuracy[m]) >= SEEDS for m in models)
+
+
+def _mqar_claim(probe: Probe) -> str | None:
+    """Zoology: attention solves MQAR at every pair count; fixed-state models fall off."""
+    models = list(probe.by_group)
+    attention = [m for m in models if probe.state_grows.get(m)]
+    fixed = [m for m in models if not probe.state_grows.get(m)]
+    if not attention or not fixed:
+        return None
+    claim = (
+        "Zoology (Arora et al. 2023) finds attention solving MQAR at every pair count while "
+        "fixed-state models fall off as the pairs grow"
+    )
+    if not _enough(probe, models):
+        return f"{claim}; undecided here (fewer than {SEEDS} seeds)."
+    held = [m for m in attention if all((v or 0) >= SOLVED for v in group_means(probe, m))]
+    fell = []
+    for m in fixed:
+        means = [v for v in group_means(probe, m) if v is not None]
+        if means and means[-1] <= means[0] - FALLS_BY:
+            fell.append(m)
+    agrees = len(held) == len(attention) and len(fell) == len(fixed)
+    said = (
+        f"attention at >= {number(SOLVED)} at every pair count: {', '.join(held) or 'none'} "
+        f"of {', '.join(attention)}; falling by >= {number(FALLS_BY)} from {probe.groups[0]} "
+        f"to {probe.groups[-1]} pairs: {', '.join(fell) or 'none'} of {', '.join(fixed)}"
+    )
+    return f"{claim}; here {said}: {'agrees' if agrees else 'disagrees'}."
+
+
+def _selective_claim(probe: Probe) -> str | None:
+    """The Mamba paper: the selective SSM solves selective copying, a time-invariant one not."""
+    if not {"mamba", "lru"} <= set(probe.accuracy):
+        return None
+    claim = "Gu & Dao (2023) find the selective SSM solving selective copying and LTI SSMs not"
+    if not _enough(probe, ["mamba", "lru"]):
+        return f"{claim}; undecided here (fewer than {SEEDS} seeds)."
+    mamba, lru = verdict(probe.accuracy["mamba"]), verdict(probe.accuracy["lru"])
+    agrees = mamba == "solved" and lru == "not solved"
+    here = f"mamba {mamba}, lru (time-invariant) {lru}"
+    return f"{claim}; here {here}: {'agrees' if agrees else 'disagrees'}."
+
+
+def paper_claims(probes: dict[str, Probe]) -> list[str]:
+    """The published findings the probes test, each checked against every seed here; where
+    the numbers disagree the sentence says so (the setup is not bent to agree)."""
+    found = [
+        _mqar_claim(probes["mqar"]) if "mqar" in probes else None,
+        _selective_claim(probes["selective_copy"]) if "selective_copy" in probes else None,
+    ]
+    return [line for line in found if line]

@@ -6,7 +6,13 @@ from pathlib import Path
 
 from seqbench.lessons.abilities.figure import ability_svg
 from seqbench.lessons.abilities.measure import STUDY, measured
-from seqbench.lessons.abilities.reading import SEEDS, SOLVED, ability_reading, verdict
+from seqbench.lessons.abilities.reading import (
+    SEEDS,
+    SOLVED,
+    ability_reading,
+    paper_claims,
+    verdict,
+)
 from seqbench.lessons.sources import study_runs
 from seqbench.models import model_rank
 from seqbench.page.formats import MISSING, spread
@@ -51,6 +57,7 @@ def ability_section(runs: list[Run]) -> Section | None:
                 )
             )
     section.reading += ability_reading({n: probes[n] for n in names})
+    section.reading += paper_claims(probes)
     section.reading += [f"Failed or unfinished: {'; '.join(failed)}."] if failed else []
     return section
 
