@@ -16,6 +16,16 @@ def spread(mean: float, std: float | None) -> str:
     return number(mean) + (f" ± {number(std)}" if std is not None else "")
 
 
+def over_seeds(values: list[float], note: str = "") -> str:
+    """ "0.512 ± 0.021 (n=3)": mean, sample std and seed count of one cell; a note joins n."""
+    import statistics
+
+    if not values:
+        return MISSING
+    std = statistics.stdev(values) if len(values) > 1 else None
+    return f"{spread(statistics.fmean(values), std)} (n={len(values)}{note})"
+
+
 def seconds(value: float | None) -> str:
     """Durations in the unit a person would say: seconds, minutes or hours."""
     if value is None:

@@ -1,7 +1,6 @@
 """The abilities lesson as a page section: the ability matrix (models x probes, mean ± std
 over seeds with its verdict) and, per grouped probe, accuracy against length or pairs."""
 
-import statistics
 from pathlib import Path
 
 from seqbench.lessons.abilities.figure import ability_svg
@@ -15,16 +14,13 @@ from seqbench.lessons.abilities.reading import (
 )
 from seqbench.lessons.sources import study_runs
 from seqbench.models import model_rank
-from seqbench.page.formats import MISSING, spread
+from seqbench.page.formats import over_seeds
 from seqbench.page.parts import Figure, Section, Table
 from seqbench.rundir.run import Run
 
 
 def _cell(values: list[float]) -> str:
-    if not values:
-        return MISSING
-    std = statistics.stdev(values) if len(values) > 1 else None
-    return f"{spread(statistics.fmean(values), std)} (n={len(values)}, {verdict(values)})"
+    return over_seeds(values, f", {verdict(values)}")
 
 
 def ability_section(runs: list[Run]) -> Section | None:

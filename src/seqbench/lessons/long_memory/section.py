@@ -10,16 +10,9 @@ from seqbench.lessons.long_memory.measure import measured, memory_metric
 from seqbench.lessons.long_memory.reading import memory_verdicts
 from seqbench.lessons.sources import study_runs
 from seqbench.models import model_rank
-from seqbench.page.formats import MISSING, spread
+from seqbench.page.formats import over_seeds
 from seqbench.page.parts import Figure, Section, Table
 from seqbench.rundir.run import Run
-
-
-def _cell(values: list[float]) -> str:
-    if not values:
-        return MISSING
-    std = statistics.stdev(values) if len(values) > 1 else None
-    return f"{spread(statistics.fmean(values), std)} (n={len(values)})"
 
 
 def study_section(runs: list[Run]) -> Section | None:
@@ -32,7 +25,8 @@ def study_section(runs: list[Run]) -> Section | None:
         _, label, log = memory_metric(task)
         models = sorted({m for per in by_length.values() for m in per}, key=model_rank)
         rows = [
-            [str(t), *(_cell(by_length[t].get(m, [])) for m in models)] for t in sorted(by_length)
+            [str(t), *(over_seeds(by_length[t].get(m, [])) for m in models)]
+            for t in sorted(by_length)
         ]
         section.tables.append(Table(["T", *models], rows, caption=f"{task}: {label}"))
         series = {
