@@ -11,8 +11,10 @@
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from seqbench.cli.command import Command
 from seqbench.errors import SeqbenchError
@@ -166,10 +168,22 @@ def _numbers(words: list[str], flag: str, kind: type) -> list:
     return numbers
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """A parser whose mistakes are one `error:` line like every other refusal (not a usage
+    block); a negative number in exponent form (-1e-3) reads as a flag to argparse."""
+
+    def error(self, message: str) -> NoReturn:
+        from seqbench.errors import ConfigError
+
+        negative = re.search(r"unrecognized arguments:.*(^| )-\d", message)
+        hint = " (write a negative number as -0.001)" if negative else ""
+        raise ConfigError(f"{self.prog}: {message}{hint}; see {self.prog} --help")
+
+
 def _tune_parser() -> argparse.ArgumentParser:
     """`seqbench tune`'s own flags; the overrides after `--` are handed on unread (argparse
     cannot take a list of positionals after flags and `--`)."""
-    tune = argparse.ArgumentParser(
+    tune = _OneLineParser(
         prog="seqbench tune",
         usage="seqbench tune RUNS_DIR --data D --model M [--lr ...] [--weight-decay ...] "
         "[--seeds ...] [--tune-seed S] [-- OVERRIDE ...]",
