@@ -3,6 +3,7 @@ mode, ties toward the smaller lr (then weight decay), a failed run listed and ne
 and choice.json written whole."""
 
 import json
+import re
 
 import pytest
 
@@ -75,3 +76,37 @@ def test_a_run_that_never_wrote_its_results_reads_as_failed(tmp_path):
 def test_the_folder_name_round_trips_each_value():
     assert setting_name(5e-4, 0) == "lr=0.0005,wd=0.0"
     assert setting_name(1e-5, 0.1) == "lr=1e-05,wd=0.1"
+
+
+def test_the_shipped_params_tune_section_passes_and_is_off():
+    from helpers.cli import ROOT
+
+    from seqbench.launch import params
+
+    shipped = params.load(ROOT / "params.yaml")
+    params.check(shipped)
+    assert params.tune_cells(shipped) == []  # dvc repro trains no tune cell
+    shipped["tune"]["datasets"] = ["watch"]
+    cells = params.tune_cells(shipped)
+    assert cells == [("watch", m) for m in shipped["tune"]["models"]]
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"weight-decay": [-0.1]}, "tune.flags.weight-decay must be a non-empty list of numbers"),
+        ({"lr": []}, "tune.flags.lr must be a non-empty list"),
+        ({"seeds": [0, 0]}, "tune.flags.seeds repeats a seed"),
+        ({"tune-seed": -1}, "tune.flags.tune-seed must be an integer >= 0"),
+    ],
+)
+def test_a_bad_tune_grid_in_params_is_refused(change, says):
+    from helpers.cli import ROOT
+
+    from seqbench.errors import ConfigError
+    from seqbench.launch import params
+
+    shipped = params.load(ROOT / "params.yaml")
+    shipped["tune"]["flags"] |= change
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        params.check(shipped)
