@@ -31,7 +31,7 @@ def watch_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from seqbench.data import fetch
 
     raw = tmp_path_factory.mktemp("tune") / "raw"
-    fetch.fetch(["watch"], raw)
+    fetch.fetch(["watch", "adding"], raw)
     return raw
 
 
@@ -81,6 +81,32 @@ def test_tune_chooses_on_validation_and_retrains_the_choice_on_every_seed(tmp_pa
     shown = section(found, tmp_path)
     assert shown is not None and shown.figures and "gru" in shown.tables[0].rows[0]
     assert f"lr={expected:g}, weight decay 0" in shown.tables[0].rows[0]
+
+
+@pytest.mark.slow
+def test_a_loss_is_chosen_lowest_and_a_separate_tune_seed_is_no_comparison_seed(
+    tmp_path, watch_raw
+):
+    runs = tmp_path / "runs"
+    result = run_cli(
+        "seqbench.cli", "tune", str(runs), "--data", "adding", "--model", "rnn",
+        "--lr", "1e-4", "3e-2", "--weight-decay", "0.1", "--seeds", "1", "--tune-seed", "5",
+        "--", *SMOKE, f"paths.raw_dir={watch_raw}", f"paths.root_dir={tmp_path}",
+        env=_env(), timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    cell = runs / "adding" / "rnn"
+    grid = {}
+    for folder in (cell / "grid").iterdir():
+        metrics = json.loads((folder / "metrics.json").read_text())
+        assert metrics["mode"] == "min" and metrics["seed"] == 5
+        grid[metrics["best_val"]] = folder.name
+    choice = json.loads((cell / "choice.json").read_text())
+    assert choice["monitor"].startswith("val/") and choice["mode"] == "min"
+    assert choice["chosen"]["best_val"] == min(grid)  # the lowest, by hand
+    assert grid[min(grid)] == f"lr={choice['chosen']['lr']!r},wd=0.1"
+    assert sorted(p.name for p in cell.iterdir()) == ["1", "choice.json", "grid"]
+    assert "tune seed too" not in result.stderr
 
 
 def _run(path: Path, data: str, model: str, seed: int, value: float, lr: float,
