@@ -81,6 +81,8 @@ def test_tune_chooses_on_validation_and_retrains_the_choice_on_every_seed(tmp_pa
     shown = section(found, tmp_path)
     assert shown is not None and shown.figures and "gru" in shown.tables[0].rows[0]
     assert f"lr={expected:g}, weight decay 0" in shown.tables[0].rows[0]
+    assert "mathdefault" not in shown.figures[0].svg  # lr ticks written out, not raw TeX
+    assert f">{expected:g}<" in shown.figures[0].svg
 
 
 @pytest.mark.slow

@@ -265,7 +265,7 @@ COMMANDS: list[Command] = [  # `seqbench <command>` in --help order; then the le
     Command("describe", "summarise the verified snapshots", _describe, _describe_arguments),
     Command(
         "check-params",
-        "validate params.yaml (compare, activations, memory)",
+        "validate params.yaml (compare, activations, memory, abilities, tune)",
         _check_params,
         _check_params_arguments,
     ),

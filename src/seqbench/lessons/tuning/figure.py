@@ -5,6 +5,7 @@ import math
 
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from seqbench.lessons.tuning.measure import Tuned, grid_points
 from seqbench.page.svg import SPARE_COLOURS, STYLE, to_svg
@@ -28,7 +29,10 @@ def grid_svg(data: str, cells: list[Tuned]) -> str:
                 ax.plot(cell.chosen[0], choice["chosen"]["best_val"], marker="o", markersize=14,
                         markerfacecolor="none", markeredgecolor="#000000", linestyle="none",
                         label="chosen")  # fmt: skip
-            ax.set_xscale("log")
+            ax.set_xscale("log")  # ticks written out: the page's style draws no TeX
+            lrs_all = sorted({lr for points in grid_points(choice).values() for lr, _ in points})
+            ax.set_xticks(lrs_all, [f"{lr:g}" for lr in lrs_all])
+            ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_xlabel("learning rate")
             ax.set_ylabel(f"best {choice.get('monitor', 'validation')}")
             ax.set_title(f"{cell.model} ({'lower' if choice.get('mode') == 'min' else 'higher'}"
