@@ -200,3 +200,33 @@ def test_bad_arguments_are_one_line(tmp_path, args, says):
     assert result.returncode != 0
     assert says in one_line_error(result)
     assert not any(tmp_path.iterdir())  # nothing trained, nothing written
+
+
+@pytest.mark.slow
+def test_a_stopped_tune_chooses_nothing_and_starts_nothing_more(tmp_path, watch_raw):
+    """SIGTERM (a cancelled DVC stage) during the grid: every grid run records itself as
+    interrupted, no choice.json is written, no later setting starts, and the exit is 143."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "seqbench.cli", "tune", str(runs), "--data", "adding",
+           "--model", "gru", "--lr", "1e-3", "1e-2", "--seeds", "0", "--", *SMOKE,
+           "budget.max_steps=2000", "budget.val_every=5", f"paths.raw_dir={watch_raw}",
+           f"paths.root_dir={tmp_path}"]  # fmt: skip
+    log = tmp_path / "tune.log"
+    process = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, env=_env())
+    grid = runs / "adding" / "gru" / "grid"
+    started = [grid / "lr=0.001,wd=0.0", grid / "lr=0.001,wd=0.1"]
+    deadline = time.monotonic() + 180  # both training: each has checkpointed once
+    while not all((p / "checkpoints" / "last.ckpt").is_file() for p in started):
+        assert time.monotonic() < deadline and process.poll() is None, log.read_text()[-3000:]
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=120) == 143, log.read_text()[-3000:]
+    assert sorted(p.name for p in grid.iterdir()) == ["lr=0.001,wd=0.0", "lr=0.001,wd=0.1"]
+    assert all(json.loads((p / "metrics.json").read_text())["status"] == "interrupted"
+               for p in started)  # fmt: skip
+    assert not (runs / "adding" / "gru" / "choice.json").exists()
