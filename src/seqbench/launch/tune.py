@@ -150,6 +150,7 @@ def tune(job: Plan, console: Console) -> int:
     exit status (128 + the signal when stopped: nothing after that starts)."""
     first = [f"optimizer.weight_decay={wd!r}" for wd in job.weight_decays]
     _refused(first, job.grid_overrides(job.lrs[0]))
+    (job.cell / CHOICE).unlink(missing_ok=True)  # a stopped tune leaves no older choice behind
     steps, codes = len(job.lrs) + 1, []
     with tempfile.TemporaryDirectory(prefix="seqbench-tune-") as logs:
         for i, lr in enumerate(job.lrs, 1):
