@@ -339,6 +339,32 @@ PARAMS = [
         ),
     ),
     Case(
+        "tune-lr-as-text",
+        ("check-params",),
+        "tune.flags.lr must be a non-empty list of numbers > 0 (write 1e-4 as 0.0001",
+        prepare=params_file(
+            "compare: {models: [gru], datasets: [adding], seeds: [0, 1], budget: smoke}\n"
+            "tune: {datasets: [adding], models: [gru], budget: smoke, flags: "
+            "{lr: [1e-4], weight-decay: [0], seeds: [0], tune-seed: 0}}\n"
+        ),
+    ),
+    Case(
+        "tune-models-unknown",
+        ("check-params",),
+        "tune.models: unknown 'mamba2'",
+        prepare=params_file(
+            {
+                "compare": COMPARE,
+                "tune": {
+                    "datasets": [],
+                    "models": ["mamba2"],
+                    "budget": "smoke",
+                    "flags": {"lr": [0.001], "weight-decay": [0], "seeds": [0], "tune-seed": 0},
+                },
+            }
+        ),
+    ),
+    Case(
         "params-malformed",
         ("check-params",),
         "params.yaml is not valid YAML at line",

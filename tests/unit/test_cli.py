@@ -7,14 +7,14 @@ import tomllib
 
 from helpers.cli import ROOT, run_cli
 
-from seqbench.cli.main import COMMANDS, _together, _train
+from seqbench.cli.main import COMMANDS, _together, _train, _tune
 from seqbench.lessons.registry import LESSONS
 
 TABLE = {c.name for c in COMMANDS} | {c for lesson in LESSONS.values() for c in lesson.commands}
 
 EVERY = {  # the commands a user has, from README, dvc.yaml and the console scripts
     "fetch", "train", "together", "report", "describe", "check-params", "stream-bench",
-    "cost-bench", "generate", "text-lessons", "memory-data", "context",
+    "cost-bench", "generate", "text-lessons", "memory-data", "context", "tune",
 }  # fmt: skip
 
 
@@ -44,6 +44,7 @@ def test_the_console_scripts_are_aliases_of_table_entries():
     assert {c.name: c.run for c in COMMANDS if c.passthrough} == {
         "train": _train,
         "together": _together,
+        "tune": _tune,  # no console script: its own parser, so overrides can follow `--`
     }
 
 

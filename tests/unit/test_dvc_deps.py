@@ -24,7 +24,10 @@ from seqbench.cli import main as cli
 SRC = ROOT / "src"
 CLI_TABLES = "seqbench.cli"  # command tables: a handler's imports count only when it runs
 HYDRA_APP = "seqbench.train.run"
-RUNS_TRAIN = {"seqbench-together": "seqbench-train"}  # commands that start seqbench-train
+RUNS_TRAIN = {  # commands that start seqbench-train
+    "seqbench-together": "seqbench-train",
+    "seqbench tune": "seqbench-train",
+}
 
 
 def _module_name(path: Path) -> str:
@@ -121,8 +124,9 @@ def command_modules(cmd: str) -> set[str]:
     if words[0] == "seqbench":
         handler = cli.build_parser().parse_args(words[1:]).run
         entries[handler.__module__] = handler.__name__
-    if words[0] in RUNS_TRAIN:
-        train, _, function = _scripts()[RUNS_TRAIN[words[0]]].partition(":")
+    launcher = RUNS_TRAIN.get(words[0]) or RUNS_TRAIN.get(" ".join(words[:2]))
+    if launcher:
+        train, _, function = _scripts()[launcher].partition(":")
         entries[train] = function
     found = _closure(entries)
     if any(module.startswith(HYDRA_APP) for module in found):

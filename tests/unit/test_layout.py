@@ -28,6 +28,9 @@ LAYERS = {  # each top-level module or package of seqbench, bottom to top
     "report": 11,
     "cli": 12,
 }
+SUBLAYERS = {  # a module that sits above its package's layer
+    "lessons.tuning": 11,  # ranks with the report's own verdict rules (report.judgement)
+}
 LONG = 400  # lines: past this a file is worth a second look
 
 
@@ -38,7 +41,7 @@ def layer(module: str) -> int | None:
         return None
     if len(parts) == 1:
         return LAYERS["config"]  # the package itself registers the configs' resolvers
-    return LAYERS[parts[1]]
+    return SUBLAYERS.get(".".join(parts[1:3]), LAYERS[parts[1]])
 
 
 def is_module(dotted: str) -> bool:

@@ -11,8 +11,10 @@
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from seqbench.cli.command import Command
 from seqbench.errors import SeqbenchError
@@ -126,6 +128,78 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tune(args: argparse.Namespace) -> int:
+    """Choose one model's lr x weight decay on validation, then retrain it on every seed."""
+    from rich.console import Console
+
+    from seqbench.launch import tune
+
+    words = list(args.args)
+    cut = words.index("--") if "--" in words else len(words)
+    args = _tune_parser().parse_args(words[:cut])
+
+    def given(words: list[str] | None, flag: str, kind: type, default: tuple) -> list:
+        return list(default) if words is None else _numbers(words, flag, kind)
+
+    job = tune.plan(
+        args.runs_dir,
+        args.data,
+        args.model,
+        given(args.lr, "--lr", float, tune.LRS),
+        given(args.weight_decay, "--weight-decay", float, tune.WEIGHT_DECAYS),
+        given(args.seeds, "--seeds", int, tune.SEEDS),
+        _numbers([args.tune_seed], "--tune-seed", int)[0],
+        words[cut + 1 :],
+    )
+    return tune.tune(job, Console(stderr=True))
+
+
+def _numbers(words: list[str], flag: str, kind: type) -> list:
+    """Numbers from the command line, a bad one refused in one line (not argparse's usage)."""
+    from seqbench.errors import ConfigError
+
+    numbers = []
+    for word in words:
+        try:
+            numbers.append(kind(word))
+        except ValueError:
+            what = "an integer" if kind is int else "a number"
+            raise ConfigError(f"{flag} {word!r} is not {what}") from None
+    return numbers
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """A parser whose mistakes are one `error:` line like every other refusal (not a usage
+    block); a negative number in exponent form (-1e-3) reads as a flag to argparse."""
+
+    def error(self, message: str) -> NoReturn:
+        from seqbench.errors import ConfigError
+
+        negative = re.search(r"unrecognized arguments:.*(^| )-\d", message)
+        hint = " (write a negative number as -0.001)" if negative else ""
+        raise ConfigError(f"{self.prog}: {message}{hint}; see {self.prog} --help")
+
+
+def _tune_parser() -> argparse.ArgumentParser:
+    """`seqbench tune`'s own flags; the overrides after `--` are handed on unread (argparse
+    cannot take a list of positionals after flags and `--`)."""
+    tune = _OneLineParser(
+        prog="seqbench tune",
+        usage="seqbench tune RUNS_DIR --data D --model M [--lr ...] [--weight-decay ...] "
+        "[--seeds ...] [--tune-seed S] [-- OVERRIDE ...]",
+        description="Train every lr x weight decay at the tune seed, choose on validation, "
+        "retrain the choice on every seed.",
+    )
+    tune.add_argument("runs_dir", type=Path, help="e.g. runs/tune (the DVC stage's)")
+    tune.add_argument("--data", required=True, help="one dataset, e.g. watch")
+    tune.add_argument("--model", required=True, help="one model, e.g. gru")
+    tune.add_argument("--lr", nargs="*", metavar="LR", help="default: 1e-4 5e-4 1e-3 (MAD)")
+    tune.add_argument("--weight-decay", nargs="*", metavar="WD", help="default: 0 0.1 (MAD)")
+    tune.add_argument("--seeds", nargs="*", metavar="SEED", help="retrained on (default: 0 1 2)")
+    tune.add_argument("--tune-seed", default="0", help="the seed the grid trains at")
+    return tune
+
+
 def _fetch_arguments(fetch: argparse.ArgumentParser) -> None:
     fetch.add_argument("names", nargs="*", help="datasets to fetch (default: the pinned set)")
     fetch.add_argument("--raw-dir", type=Path, default=RAW_DIR)
@@ -181,11 +255,17 @@ COMMANDS: list[Command] = [  # `seqbench <command>` in --help order; then the le
     Command(
         "together", "several runs side by side (= seqbench-together)", _together, passthrough=True
     ),
+    Command(
+        "tune",
+        "choose lr x weight decay per model, retrain on every seed",
+        _tune,
+        passthrough=True,
+    ),
     Command("report", "comparison report (HTML, Markdown, W&B)", _report, _report_arguments),
     Command("describe", "summarise the verified snapshots", _describe, _describe_arguments),
     Command(
         "check-params",
-        "validate params.yaml (compare, activations, memory)",
+        "validate params.yaml (compare, activations, memory, abilities, tune)",
         _check_params,
         _check_params_arguments,
     ),

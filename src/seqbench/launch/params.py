@@ -82,7 +82,7 @@ def _seeds(compare: dict) -> None:
 
 
 def check(params: dict) -> None:
-    """Every section's names and numbers: compare, activations, memory, abilities."""
+    """Every section's names and numbers: compare, activations, memory, abilities, tune."""
     models, budgets = group_options("model"), group_options("budget")
     compare = _section(params, "compare", required=True)
     for key in ("models", "datasets"):
@@ -105,6 +105,7 @@ def check(params: dict) -> None:
         _integers(activations, "activations", "seeds", 0)
     memory_datasets(params)
     ability_probes(params)
+    tune_cells(params)
 
 
 def memory_datasets(params: dict) -> list[str]:
@@ -144,3 +145,54 @@ def ability_probes(params: dict) -> list[str]:
                 "use selective_copy, induction, mqar, parity or a probe config of yours"
             )
     return probes
+
+
+TUNE_FLAGS = ("lr", "weight-decay", "seeds", "tune-seed")
+
+
+def _numbers(flags: dict, key: str, positive: bool) -> None:
+    """A grid axis: a non-empty list of numbers (YAML reads 1e-4 as a string: write 0.0001)."""
+    values = flags.get(key)
+    good = (
+        isinstance(values, list)
+        and values
+        and all(
+            isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and (v > 0 if positive else v >= 0)
+            for v in values
+        )
+    )
+    if not good:
+        bound = "> 0" if positive else ">= 0"
+        raise ConfigError(
+            f"tune.flags.{key} must be a non-empty list of numbers {bound} (write 1e-4 as "
+            f"0.0001: YAML reads 1e-4 as text), got {values!r}"
+        )
+
+
+def tune_cells(params: dict) -> list[tuple[str, str]]:
+    """The tune stage's (dataset, model) cells (none: off) and its grid, checked in full
+    whenever the section is there, so a typo shows before anyone switches it on."""
+    section = _section(params, "tune", required=False)
+    if not section:
+        return []
+    datasets = section.get("datasets")
+    if not isinstance(datasets, list):
+        raise ConfigError(f"tune.datasets must be a list (empty: off), got {datasets!r}")
+    registry.check_names([str(name) for name in datasets])
+    _nonempty(section, "tune", "models")
+    _names(section, "tune", "models", group_options("model"))
+    _names(section, "tune", "budget", group_options("budget"))
+    flags = section.get("flags")
+    if not isinstance(flags, dict) or sorted(flags) != sorted(TUNE_FLAGS):
+        raise ConfigError(f"tune.flags must hold exactly {', '.join(TUNE_FLAGS)}, got {flags!r}")
+    _numbers(flags, "lr", positive=True)
+    _numbers(flags, "weight-decay", positive=False)
+    _integers(flags, "tune.flags", "seeds", 0)
+    if len(set(flags["seeds"])) < len(flags["seeds"]):
+        raise ConfigError(f"tune.flags.seeds repeats a seed: {flags['seeds']!r}")
+    seed = flags["tune-seed"]
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ConfigError(f"tune.flags.tune-seed must be an integer >= 0, got {seed!r}")
+    return [(str(d), str(m)) for d in datasets for m in section["models"]]

@@ -82,6 +82,15 @@ LESSONS: dict[str, Lesson] = {  # key (the section's id on the page) -> lesson, 
         section="section:section",
         stages=("ability-data", "abilities"),
     ),
+    "tuning": Lesson(
+        "tuning",
+        measure="measure:tuned",
+        reading="reading:tuning_reading",
+        figure="figure:grid_svg",
+        section="section:section",
+        stages=("train", "tune"),  # the shared setting's runs are the comparison's own
+        commands=("tune",),  # the CLI's own: it launches training (seqbench.launch)
+    ),
     "activations": Lesson(
         "activations",
         measure="measure:exploded",
