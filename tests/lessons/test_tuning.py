@@ -40,7 +40,8 @@ def test_tune_chooses_on_validation_and_retrains_the_choice_on_every_seed(tmp_pa
     runs = tmp_path / "runs" / "tune"
     result = run_cli(
         "seqbench.cli", "tune", str(runs), "--data", "watch", "--model", "gru",
-        "--lr", "1e-3", "3e-2", "--weight-decay", "0", "--seeds", "0", "1", "--",
+        "--lr", "1e-3", "3e-2", "--weight-decay", "0", "--seeds", "0", "1", "--tune-seed", "0",
+        "--",
         *SMOKE, f"paths.raw_dir={watch_raw}", f"paths.root_dir={tmp_path}",
         env=_env(), timeout=600,
     )  # fmt: skip

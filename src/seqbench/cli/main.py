@@ -196,7 +196,9 @@ def _tune_parser() -> argparse.ArgumentParser:
     tune.add_argument("--lr", nargs="*", metavar="LR", help="default: 1e-4 5e-4 1e-3 (MAD)")
     tune.add_argument("--weight-decay", nargs="*", metavar="WD", help="default: 0 0.1 (MAD)")
     tune.add_argument("--seeds", nargs="*", metavar="SEED", help="retrained on (default: 0 1 2)")
-    tune.add_argument("--tune-seed", default="0", help="the seed the grid trains at")
+    tune.add_argument(
+        "--tune-seed", default="100", help="the seed the grid trains at (not a comparison seed)"
+    )
     return tune
 
 

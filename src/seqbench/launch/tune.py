@@ -57,7 +57,7 @@ class Plan:
     lrs: tuple[float, ...] = LRS
     weight_decays: tuple[float, ...] = WEIGHT_DECAYS
     seeds: tuple[int, ...] = SEEDS
-    tune_seed: int = 0
+    tune_seed: int = 100
     extra: tuple[str, ...] = ()
 
     @property

@@ -14,6 +14,7 @@ LAYOUTS = {  # below the runs folder, per kind of run: the same templates conf/ 
     "compare": "{data}/{model}/{seed}",
     "activations": "activations/{data}/{model}/clip-{clip}/{seed}",
     "memory": "memory/{data}/{model}/{seed}",
+    "abilities": "abilities/{data}/{model}/{seed}",
 }
 
 
