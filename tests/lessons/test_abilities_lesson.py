@@ -120,9 +120,13 @@ def test_the_published_findings_are_checked_and_a_disagreement_said(tmp_path):
     selective = [_run(tmp_path, "selective_copy", "mamba", s, 0.97, [0.97], [72]) for s in range(3)]
     selective += [_run(tmp_path, "selective_copy", "lru", s, 0.2, [0.2], [72]) for s in range(3)]
     assert paper_claims(measured(selective)[0]) == [
-        "Gu & Dao (2023) find the selective SSM solving selective copying and LTI SSMs not; "
-        "here mamba solved, lru (time-invariant) not solved: agrees."
+        "Gu & Dao (2023) find selective (input-dependent) recurrences solving selective "
+        "copying and time-invariant ones not; here mamba solved, lru (time-invariant) not "
+        "solved: agrees."
     ]
+    selective += [_run(tmp_path, "selective_copy", "mingru", s, 0.5, [0.5], [72]) for s in range(3)]
+    assert "mingru not solved" in paper_claims(measured(selective)[0])[0]
+    assert paper_claims(measured(selective)[0])[0].endswith("disagrees.")
 
 
 @pytest.mark.slow

@@ -104,16 +104,30 @@ def _mqar_claim(probe: Probe) -> str | None:
     return f"{claim}; here {said}: {'agrees' if agrees else 'disagrees'}."
 
 
+SELECTIVE = ("mamba", "mingru", "minlstm")  # decay chosen by the input at every step
+TIME_INVARIANT = ("lru",)  # one fixed (diagonal) transition for every input
+
+
 def _selective_claim(probe: Probe) -> str | None:
-    """The Mamba paper: the selective SSM solves selective copying, a time-invariant one not."""
-    if not {"mamba", "lru"} <= set(probe.accuracy):
+    """The Mamba paper: recurrences whose transition depends on the input (selective) solve
+    selective copying; a linear time-invariant one cannot select and does not."""
+    selective = [m for m in SELECTIVE if m in probe.accuracy]
+    invariant = [m for m in TIME_INVARIANT if m in probe.accuracy]
+    if not selective or not invariant:
         return None
-    claim = "Gu & Dao (2023) find the selective SSM solving selective copying and LTI SSMs not"
-    if not _enough(probe, ["mamba", "lru"]):
+    claim = (
+        "Gu & Dao (2023) find selective (input-dependent) recurrences solving selective "
+        "copying and time-invariant ones not"
+    )
+    if not _enough(probe, selective + invariant):
         return f"{claim}; undecided here (fewer than {SEEDS} seeds)."
-    mamba, lru = verdict(probe.accuracy["mamba"]), verdict(probe.accuracy["lru"])
-    agrees = mamba == "solved" and lru == "not solved"
-    here = f"mamba {mamba}, lru (time-invariant) {lru}"
+    said = {m: verdict(probe.accuracy[m]) for m in selective + invariant}
+    agrees = all(said[m] == "solved" for m in selective) and all(
+        said[m] == "not solved" for m in invariant
+    )
+    here = ", ".join(
+        f"{m}{' (time-invariant)' if m in invariant else ''} {v}" for m, v in said.items()
+    )
     return f"{claim}; here {here}: {'agrees' if agrees else 'disagrees'}."
 
 
