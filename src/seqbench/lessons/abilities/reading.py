@@ -76,6 +76,11 @@ def _enough(probe: Probe, models: list[str]) -> bool:
     return all(len(probe.accuracy[m]) >= SEEDS for m in models)
 
 
+def _share(some: list[str], of: list[str]) -> str:
+    """ "1 of 2 (gru)": how many of a group did something, and which."""
+    return f"{len(some)} of {len(of)}" + (f" ({', '.join(some)})" if some else "")
+
+
 def _mqar_claim(probe: Probe) -> str | None:
     """Zoology: attention solves MQAR at every pair count; fixed-state models fall off."""
     models = list(probe.by_group)
@@ -97,9 +102,9 @@ def _mqar_claim(probe: Probe) -> str | None:
             fell.append(m)
     agrees = len(held) == len(attention) and len(fell) == len(fixed)
     said = (
-        f"attention at >= {number(SOLVED)} at every pair count: {', '.join(held) or 'none'} "
-        f"of {', '.join(attention)}; falling by >= {number(FALLS_BY)} from {probe.groups[0]} "
-        f"to {probe.groups[-1]} pairs: {', '.join(fell) or 'none'} of {', '.join(fixed)}"
+        f"{_share(held, attention)} attention models at >= {number(SOLVED)} at every pair "
+        f"count, {_share(fell, fixed)} fixed-state models falling by >= {number(FALLS_BY)} "
+        f"from {probe.groups[0]} to {probe.groups[-1]} pairs"
     )
     return f"{claim}; here {said}: {'agrees' if agrees else 'disagrees'}."
 
