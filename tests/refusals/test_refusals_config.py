@@ -343,7 +343,8 @@ PARAMS = [
         ("check-params",),
         "tune.flags.lr must be a non-empty list of numbers > 0 (write 1e-4 as 0.0001",
         prepare=params_file(
-            "compare: {models: [gru], datasets: [adding], seeds: [0, 1], budget: smoke}\n"
+            "compare: {models: [gru], datasets: [adding], seeds: [0, 1], budget: smoke,"
+            " match: params, state_budget: 4096}\n"
             "tune: {datasets: [adding], models: [gru], budget: smoke, flags: "
             "{lr: [1e-4], weight-decay: [0], seeds: [0], tune-seed: 0}}\n"
         ),
