@@ -35,7 +35,7 @@ def test_unknown_model_dataset_or_budget_lists_the_valid_names(tmp_path):
             ["watch", "mnist"],
             "unknown dataset 'mnist'; known datasets: adding, basic_motions, copy, digits, digits_",
         ),
-        ("budget", "huge", "compare.budget: unknown 'huge'; valid: default, full, smoke"),
+        ("budget", "huge", "compare.budget: unknown 'huge'; valid: default, full, probe, smoke"),
         ("seeds", [-1], "compare.seeds must be a list of integers >= 0"),
         ("seeds", [3, 3], "give further seeds in compare.more_seeds, e.g. [2]"),
     ]
