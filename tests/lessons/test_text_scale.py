@@ -85,6 +85,27 @@ def test_tampered_id_array_is_refused_though_md5s_are_remembered(raw_dir, tmp_pa
         snapshot.verify("shakespeare", raw, pinned=False)
 
 
+def test_the_same_content_copied_anew_is_remembered_anew(raw_dir, tmp_path, monkeypatch):
+    """Stamps left by an earlier copy at the same path (a reused temporary folder, a restored
+    backup) hold the same md5s with old inodes and ctimes: they are replaced, not kept, so the
+    next start-up does not read the corpus through again."""
+    raw = tmp_path / "data" / "raw"
+    copy = raw / "shakespeare"
+    monkeypatch.setattr(stamps, "RACY_S", 0.0)
+    shutil.copytree(raw_dir / "shakespeare", copy)
+    snapshot.verify("shakespeare", raw, pinned=False)
+    shutil.rmtree(copy)
+    shutil.copytree(raw_dir / "shakespeare", copy)  # same bytes, new files
+    hashed = []
+    real_md5 = snapshot.file_md5
+    monkeypatch.setattr(snapshot, "file_md5", lambda path: hashed.append(path) or real_md5(path))
+    snapshot.verify("shakespeare", raw, pinned=False)
+    assert hashed  # the old stamps do not match the new files
+    hashed.clear()
+    snapshot.verify("shakespeare", raw, pinned=False)
+    assert hashed == []
+
+
 @pytest.fixture
 def corpus(tmp_path):
     folder = tmp_path / "corpus"

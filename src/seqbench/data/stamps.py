@@ -85,8 +85,10 @@ def hashes(folder: Path, paths: list[Path], md5: Callable[[Path], str]) -> dict[
 
 
 def remember(folder: Path, digests: dict[str, str]) -> None:
-    """Record ``digests`` of a snapshot that passed its check, unless already recorded: a
-    refused snapshot leaves the stamps as they were (a failed check writes nothing)."""
+    """Record ``digests`` of a snapshot that passed its check, unless already recorded with
+    the files' present stats: a refused snapshot leaves the stamps as they were (a failed
+    check writes nothing). Equal digests alone are not enough: the same content copied anew
+    to the same folder (new inodes and ctimes) would otherwise be hashed at every start."""
     stamps = _read(folder)
-    if digests != {rel: stamp[1] for rel, stamp in stamps.items() if isinstance(stamp, list)}:
+    if any(stamps.get(rel) != [_key(folder / rel), digest] for rel, digest in digests.items()):
         record(folder, digests)
