@@ -208,12 +208,13 @@ def hidden_size_for_state(
         with torch.device("meta"):
             return build(k * multiple).state_size(positions)
 
-    if state(first) > budget:
+    smallest = state(first)
+    if smallest > budget:
         raise ValueError(
-            f"even hidden_size={first * multiple} carries {state(first):,} floats per sequence "
+            f"even hidden_size={first * multiple} carries {smallest:,} floats per sequence "
             f"after {positions} steps, over the state budget of {budget:,}"
         )
-    if state(first) == state(last):
+    if smallest == state(last):
         raise ValueError(
             "its state does not grow with hidden_size, so it cannot be matched by state; "
             "set its state size, or match by parameters"
