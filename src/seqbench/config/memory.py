@@ -115,13 +115,17 @@ def steps(info: dict) -> int:
 def activation_bytes(cfg: DictConfig, info: dict, hidden: int, parameters: int) -> int:
     """What one batch keeps for backward: per step and layer as many floats as the layer has
     weights per hidden unit (an LSTM's four gates on input and state, a Transformer block's
-    attention and feed-forward widths; measured: the fused LSTM allocates this much), the
-    attention weights (heads x steps), the input embedding and the logits over the vocabulary."""
+    attention and feed-forward widths; measured: the fused LSTM allocates this much) and the
+    attention weights (heads x steps), or what the backbone says it keeps where its own
+    tensors are wider (``kept_for_backward``: Mamba's (d_inner, d_state) scan), plus the input
+    embedding and the logits over the vocabulary."""
     length = steps(info)
     chunk = min(length, cfg.task.get("tbptt_steps") or length)  # graphs live one chunk long
-    layers = cfg.model.get("num_layers") or 1
-    per_layer = max(KEPT_PER_UNIT * hidden, parameters // (layers * hidden))
-    per_step = layers * (per_layer + (cfg.model.get("num_heads") or 0) * chunk)
+    per_step = _backbone(cfg, hidden).kept_for_backward(chunk)
+    if per_step is None:
+        layers = cfg.model.get("num_layers") or 1
+        per_layer = max(KEPT_PER_UNIT * hidden, parameters // (layers * hidden))
+        per_step = layers * (per_layer + (cfg.model.get("num_heads") or 0) * chunk)
     per_step += cfg.task.embed_dim + info.get("vocab_size", 0) * KEPT_PER_UNIT
     return cfg.data.batch_size * chunk * per_step * FLOAT
 
@@ -208,12 +212,13 @@ def hidden_size_for_state(
         with torch.device("meta"):
             return build(k * multiple).state_size(positions)
 
-    if state(first) > budget:
+    smallest = state(first)
+    if smallest > budget:
         raise ValueError(
-            f"even hidden_size={first * multiple} carries {state(first):,} floats per sequence "
+            f"even hidden_size={first * multiple} carries {smallest:,} floats per sequence "
             f"after {positions} steps, over the state budget of {budget:,}"
         )
-    if state(first) == state(last):
+    if smallest == state(last):
         raise ValueError(
             "its state does not grow with hidden_size, so it cannot be matched by state; "
             "set its state size, or match by parameters"

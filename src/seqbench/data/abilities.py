@@ -1,8 +1,6 @@
 """Ability probes (selective copy, induction, MQAR, parity): token rows of varying length,
 answers only where the task asks for one (:mod:`seqbench.data.sources.abilities`)."""
 
-from typing import Any
-
 import numpy as np
 from datasets import DatasetDict
 
@@ -26,10 +24,6 @@ class AbilityDataModule(SnapshotDataModule):
     """Inputs and answers as the probe built them, padded to each split's longest row."""
 
     kind = "ability"
-
-    def __init__(self, name: str, raw_dir: str, **loading: Any) -> None:
-        """``loading``: batch_size, num_workers, steps_per_epoch, seed (SnapshotDataModule)."""
-        super().__init__(name, raw_dir, **loading)
 
     def build(self, splits: DatasetDict) -> dict[str, Pairs]:
         columns = {s: splits[s][:] for s in SPLITS}

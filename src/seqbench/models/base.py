@@ -62,6 +62,12 @@ class Backbone(nn.Module):
         that streams with a cache (``streams_with_cache``)."""
         raise NotImplementedError(f"{type(self).__name__} does not say its state size")
 
+    def kept_for_backward(self, steps: int) -> int | None:
+        """The floats per position (every layer together) a training pass over ``steps``
+        positions keeps for backward, for a backbone whose own tensors outgrow what its
+        weights suggest; None: the generic estimate of :mod:`seqbench.config.memory` holds."""
+        return None
+
     @classmethod
     def sizes_in(cls, shapes: Shapes) -> dict[str, int] | None:
         """The constructor sizes that weight ``shapes`` (names relative to the backbone) fix,

@@ -47,6 +47,8 @@ from seqbench.models.base import Backbone, Shapes
 from seqbench.models.norm import RMSNorm
 from seqbench.models.scan import linear_scan, loop_scan
 
+MIXER_VECTORS = 8  # (B, T, d_inner) tensors a mixer keeps for backward, at least (~15 measured)
+
 
 class MambaState(NamedTuple):
     """What Mamba carries between chunks and steps, every layer stacked on dimension 0.
@@ -202,6 +204,16 @@ class Mamba(Backbone):
         """Per layer the SSM state (d_inner x d_state) and the conv window (d_inner x
         (d_conv - 1)), whatever the position."""
         return self.num_layers * self.d_inner * (self.d_state + self.d_conv - 1)
+
+    def kept_for_backward(self, steps: int) -> int:
+        """Per layer and position, tensors of (d_inner, d_state) dominate: the loop keeps
+        a_bar, every h_{t-1} and the stacked h (3 of them), the doubling scan a_bar, the a
+        and b of each of its ceil(log2 steps) rounds and h (2 rounds + 1; both counted with
+        saved-tensor hooks, tests/unit/test_memory_estimate.py). Plus at least
+        ``MIXER_VECTORS`` of d_inner floats (the branches, the conv, Delta, the gates)."""
+        rounds = (steps - 1).bit_length()  # ceil(log2 steps)
+        wide = 3 if self.sequential else max(3, 2 * rounds + 1)
+        return self.num_layers * self.d_inner * (wide * self.d_state + MIXER_VECTORS)
 
     @classmethod
     def sizes_in(cls, shapes: Shapes) -> dict[str, int] | None:

@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seqbench.models import rope
 from seqbench.models.base import Backbone, Shapes
 from seqbench.models.transformer import MLP  # the paper's FFN: gelu(X W_1) W_2
 
@@ -47,18 +48,6 @@ class RetNetState(NamedTuple):
 
     S: Tensor
     pos: int
-
-
-def rotate(x: Tensor, positions: Tensor, theta: Tensor) -> Tensor:
-    """Turn each channel pair (2j, 2j+1) of ``x`` (..., T, d) by positions * theta_j (the
-    paper's Theta_n = e^{i n theta} on Q and K); an odd last channel is left as it is."""
-    pairs = 2 * theta.shape[0]
-    exact = torch.promote_types(x.dtype, torch.float32)  # bfloat16 counts exactly only to 256
-    angle = positions.to(exact).unsqueeze(-1) * theta.to(exact)  # (T, d // 2)
-    cos, sin = torch.cos(angle), torch.sin(angle)
-    even, odd = x[..., 0:pairs:2], x[..., 1:pairs:2]
-    turned = torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1)
-    return torch.cat([turned.flatten(-2), x[..., pairs:]], dim=-1)
 
 
 class MultiScaleRetention(nn.Module):
@@ -79,17 +68,16 @@ class MultiScaleRetention(nn.Module):
         # fixed, not learned: gamma_h = 1 - 2^(-5-h), and the rotation frequencies theta_j
         heads = torch.arange(num_heads, dtype=torch.float64)
         self.register_buffer("log_gamma", torch.log1p(-(2.0 ** (-5.0 - heads))), persistent=False)
-        pairs = torch.arange(self.d_k // 2, dtype=torch.float64)
-        self.register_buffer("theta", 10000.0 ** (-2.0 * pairs / self.d_k), persistent=False)
+        theta = rope.frequencies(self.d_k // 2, self.d_k, torch.float64)
+        self.register_buffer("theta", theta, persistent=False)
 
     def _qkv(self, x: Tensor, start: int) -> tuple[Tensor, Tensor, Tensor]:
         """Q, K (B, h, T, d_k) rotated to positions start.., K scaled by d_k^-0.5, and V
         (B, h, T, d_v)."""
         B, T, _ = x.shape
-        positions = torch.arange(start, start + T, device=x.device)
         q, k = (w(x).view(B, T, self.num_heads, self.d_k).transpose(1, 2) for w in (self.q, self.k))
         v = self.v(x).view(B, T, self.num_heads, self.d_v).transpose(1, 2)
-        q, k = rotate(q, positions, self.theta), rotate(k, positions, self.theta)
+        q, k = (rope.rotate(t, start, self.theta, interleaved=True) for t in (q, k))
         return q, k * self.d_k**-0.5, v
 
     def _chunk(self, q: Tensor, k: Tensor, v: Tensor, S: Tensor) -> tuple[Tensor, Tensor]:

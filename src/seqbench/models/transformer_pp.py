@@ -17,25 +17,20 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seqbench.models import rope
 from seqbench.models.base import Backbone, Shapes
 from seqbench.models.norm import RMSNorm
 from seqbench.models.transformer import KVCache
 
-ROPE_BASE = 10_000.0
-
 
 def rotate(x: Tensor, start: int) -> Tensor:
-    """RoPE on ``x`` (B, heads, T, d) at positions start..start+T-1: channel pair
-    (i, i + r/2) of the first r = 2*floor(d/2) channels turned by angle pos * base^(-2i/r);
-    an odd last channel (a head size the parameter budget made odd) is left as it is."""
-    d, half = x.shape[-1], x.shape[-1] // 2
-    exact = torch.float64 if x.dtype == torch.float64 else torch.float32  # bf16 angles drift
-    freq = ROPE_BASE ** (-torch.arange(half, device=x.device, dtype=exact) / half)
-    pos = torch.arange(start, start + x.shape[-2], device=x.device, dtype=exact)
-    angle = pos[:, None] * freq
-    cos, sin = angle.cos().to(x.dtype), angle.sin().to(x.dtype)
-    x1, x2, rest = x[..., :half], x[..., half : 2 * half], x[..., 2 * half : d]
-    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos, rest], dim=-1)
+    """RoPE (:mod:`seqbench.models.rope`) on ``x`` (B, heads, T, d) at positions start..:
+    LLaMA's layout, channel pair (i, i + r/2) of the first r = 2*floor(d/2) channels turned by
+    pos * base^(-2i/r); an odd last channel (a head size the parameter budget made odd) is
+    left as it is. Rounded back to ``x``'s dtype: the key/value cache and attention take one."""
+    half = x.shape[-1] // 2
+    theta = rope.frequencies(half, 2 * half, rope.working_dtype(x.dtype), x.device)
+    return rope.rotate(x, start, theta, interleaved=False).to(x.dtype)
 
 
 class RotaryAttention(nn.Module):

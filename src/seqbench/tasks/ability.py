@@ -89,11 +89,6 @@ class Ability(SequenceTask):
             return (y != NO_ANSWER).sum(-1)
         return (x != PAD).sum(-1)
 
-    def _evaluate(self, batch: tuple[Tensor, Tensor], metrics: MetricCollection) -> None:
-        x, y = batch
-        outputs, _ = self(x)
-        for metric in metrics.values():
-            if isinstance(metric, AccuracyByGroup):
-                metric.update(outputs, y, self.group_of(x, y))
-            else:
-                metric.update(outputs, y)
+    def metric_inputs(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:
+        """The group :class:`AccuracyByGroup` scores by; the other metrics never get it."""
+        return {"group": self.group_of(x, y)}

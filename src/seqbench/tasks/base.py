@@ -256,10 +256,19 @@ class SequenceTask(L.LightningModule):
     def _evaluate(self, batch: tuple[Tensor, ...], metrics: MetricCollection) -> None:
         x, y, *lengths = batch
         outputs, _ = self(x)
-        self.update_metrics(metrics, self._outputs_for(outputs, *lengths), y)
+        extra = self.metric_inputs(x, y)
+        self.update_metrics(metrics, self._outputs_for(outputs, *lengths), y, **extra)
 
-    def update_metrics(self, metrics: MetricCollection, outputs: Tensor, targets: Tensor):
-        metrics.update(outputs, targets)
+    def metric_inputs(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:
+        """What some metrics read beyond outputs and targets (e.g. each example's group),
+        by keyword: ``MetricCollection.update`` hands a metric only the keywords its own
+        ``update`` names, so the others never see them."""
+        return {}
+
+    def update_metrics(
+        self, metrics: MetricCollection, outputs: Tensor, targets: Tensor, **extra: Tensor
+    ) -> None:
+        metrics.update(outputs, targets, **extra)
 
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         self._evaluate(batch, self.val_metrics)

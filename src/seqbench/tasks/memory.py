@@ -29,8 +29,10 @@ class Adding(SequenceTask):
     def loss(self, outputs: Tensor, targets: Tensor) -> Tensor:
         return F.mse_loss(outputs.squeeze(-1), targets)
 
-    def update_metrics(self, metrics: MetricCollection, outputs: Tensor, targets: Tensor):
-        metrics.update(outputs.squeeze(-1), targets)
+    def update_metrics(
+        self, metrics: MetricCollection, outputs: Tensor, targets: Tensor, **extra: Tensor
+    ) -> None:
+        metrics.update(outputs.squeeze(-1), targets, **extra)
 
 
 class _RecallAccuracy(MeanMetric):

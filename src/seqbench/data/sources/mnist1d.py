@@ -16,6 +16,7 @@ from datasets import Dataset, DatasetDict
 
 from seqbench.data import splits
 from seqbench.data.sources import Built
+from seqbench.data.sources.carving import check_carving
 from seqbench.data.sources.watch import sensor_features
 from seqbench.errors import DataError
 
@@ -39,13 +40,7 @@ def generate(shuffle_seq: bool) -> dict:
 def _check(shuffle_seq: object, validation: object, seed: object) -> None:
     if not isinstance(shuffle_seq, bool):
         raise DataError(f"source.shuffle_seq must be true or false, got {shuffle_seq!r}")
-    if not isinstance(validation, float) or not 0 < validation < 1:
-        raise DataError(
-            f"source.validation must be a fraction of the train set between 0 and 1 "
-            f"(e.g. 0.1), got {validation!r}"
-        )
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise DataError(f"source.seed must be an integer >= 0, got {seed!r}")
+    check_carving(validation, seed, of="the train set", example=0.1)
 
 
 def validation_rows(count: int, fraction: float, seed: int) -> np.ndarray:

@@ -17,6 +17,7 @@ from datasets import Dataset, DatasetDict
 
 from seqbench.data import splits
 from seqbench.data.sources import Built, ts_format
+from seqbench.data.sources.carving import check_carving
 from seqbench.data.sources.watch import sensor_features
 from seqbench.errors import DataError
 
@@ -67,13 +68,7 @@ def validation_cases(labels: list[str], fraction: float, seed: int) -> np.ndarra
 def _check(problem: object, validation: object, seed: object) -> None:
     if problem not in PROBLEMS:
         raise DataError(f"source.problem must be one of {', '.join(PROBLEMS)}, got {problem!r}")
-    if not isinstance(validation, float) or not 0 < validation < 1:
-        raise DataError(
-            f"source.validation must be a fraction of the TRAIN file between 0 and 1 "
-            f"(e.g. 0.2), got {validation!r}"
-        )
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise DataError(f"source.seed must be an integer >= 0, got {seed!r}")
+    check_carving(validation, seed, of="the TRAIN file", example=0.2)
 
 
 def build(problem: str, validation: float = 0.2, seed: int = 0) -> Built:
