@@ -178,3 +178,15 @@ def test_bad_columns_and_split_rules_are_one_clear_line():
         series_source.package_csv("sktime", AIRLINE, ["Passengers"], {"by": "document"})
     with pytest.raises(DataError, match="must be one of sktime"):
         series_source.package_csv("numpy", "numpy/__init__.py", ["x"], None)
+
+
+def test_the_bundled_series_build_the_same_bytes_and_record_their_source(tmp_path):
+    import hashlib
+
+    first = fetch.fetch(["airline"], tmp_path / "a")["airline"]
+    again = fetch.fetch(["airline"], tmp_path / "b")["airline"]
+    assert first["content_hash"] == again["content_hash"]
+    data = metadata.distribution("sktime").locate_file(AIRLINE).read_bytes()
+    assert first["source"]["files"] == {AIRLINE: hashlib.sha256(data).hexdigest()}
+    assert first["rows"] == {"train": 1, "validation": 1, "test": 1}
+    assert first["split_rule"].startswith("by time: each series cut into contiguous parts")
