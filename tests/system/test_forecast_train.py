@@ -5,12 +5,14 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from seqbench import config
 from seqbench.data import fetch
 from seqbench.lessons.forecast.section import forecast_section
 from seqbench.models import BACKBONES
 from seqbench.rundir.run import Run
+from seqbench.tasks.checkpoint import load_task
 from seqbench.train import train
 
 SMALL = {"mamba": ["model.d_state=4"]}
@@ -23,12 +25,12 @@ def series_dir(tmp_path_factory) -> Path:
     return raw
 
 
-def run(root: Path, raw_dir: Path, model: str) -> dict:
+def run(root: Path, raw_dir: Path, model: str, *more: str) -> dict:
     cfg = config.compose([
         f"paths.root_dir={root}", f"paths.raw_dir={raw_dir}", "logger=csv", "print_config=false",
         "callbacks.progress_bar=null", "budget=smoke", "budget.max_steps=4", "budget.val_every=2",
         "budget.test_batches=1.0", "experiment=forecast", "data=airline", f"model={model}",
-        "model.hidden_size=16", *SMALL.get(model, []),
+        "model.hidden_size=16", *SMALL.get(model, []), *more,
     ])  # fmt: skip
     train(cfg)
     return json.loads((Path(cfg.paths.run_dir) / "metrics.json").read_text())
@@ -61,3 +63,22 @@ def test_the_lesson_reads_the_runs_and_names_no_winner_from_one_seed(tmp_path, s
     assert "gru and lru finished fewer than 3 seeds" in reading
     assert "lowest test MSE" not in reading and "beats" not in reading
     assert section.figures[0].svg.startswith("<svg")
+
+
+@pytest.mark.parametrize("model", ["rnn", "lstm", "gru", "transformer", "mingru", "lru"])
+def test_the_autoregressive_task_trains_and_rolls_out_through_step(tmp_path, series_dir, model):
+    metrics = run(tmp_path, series_dir, model, "task=forecast_autoregressive")
+    assert metrics["status"] == "finished", metrics.get("reason")
+    assert len(metrics["test_extra"]["mse_by_horizon"]) == 6
+    task = load_task(Path(tmp_path) / "outputs" / "forecast" / "airline" / model / "0"
+                     / "checkpoints" / "best.ckpt")  # fmt: skip
+    torch.manual_seed(0)
+    x = torch.randn(3, 12, 1)
+    with torch.no_grad():
+        rolled = task.rollout(x)
+        # independently: the whole model re-run on the growing sequence, one value at a time
+        sequence = x
+        for _ in range(6):
+            outputs, _ = task(sequence)
+            sequence = torch.cat([sequence, outputs[:, -1:]], dim=1)
+    torch.testing.assert_close(rolled, sequence[:, 12:], atol=1e-4, rtol=1e-4)

@@ -41,6 +41,7 @@ TASK_KINDS = {
     "seqbench.tasks.Copy": "copy",
     "seqbench.tasks.Ability": "ability",
     "seqbench.tasks.Forecast": "forecast",
+    "seqbench.tasks.ForecastAutoregressive": "forecast",
 }
 # the kind of data each DataModule gives; None: its ``task`` option (adding or copy)
 DATA_KINDS = {

@@ -3,11 +3,11 @@
 from seqbench.tasks.ability import Ability
 from seqbench.tasks.base import SequenceTask
 from seqbench.tasks.classifier import Classifier
-from seqbench.tasks.forecast import Forecast
+from seqbench.tasks.forecast import Forecast, ForecastAutoregressive
 from seqbench.tasks.language_model import LanguageModel
 from seqbench.tasks.memory import Adding, Copy
 
-TASKS = (LanguageModel, Classifier, Adding, Copy, Ability, Forecast)
+TASKS = (LanguageModel, Classifier, Adding, Copy, Ability, Forecast, ForecastAutoregressive)
 TASK_KINDS = {task.__name__: task.kind for task in TASKS}
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Classifier",
     "Copy",
     "Forecast",
+    "ForecastAutoregressive",
     "LanguageModel",
     "SequenceTask",
 ]

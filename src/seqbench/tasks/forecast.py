@@ -96,3 +96,41 @@ class Forecast(SequenceTask):
             "context": info["context"],
             "season": info.get("season"),
         }
+
+
+class ForecastAutoregressive(Forecast):
+    """One step ahead, rolled out: trained to predict every next value of the window and its
+    horizon (teacher forcing), evaluated by feeding each forecast back through the backbone's
+    ``step()`` for the ``horizon`` steps, so its errors can compound as a deployed recurrent
+    forecaster's do. val/mse scores the rolled-out forecast, as the direct task's does."""
+
+    per_step_targets = True
+
+    def build_head(self, hidden: int) -> nn.Module:
+        return nn.Linear(hidden, self.data_info["channels"])
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        x, y = batch
+        sequence = torch.cat([x, y], dim=1)
+        super().training_step((sequence[:, :-1], sequence[:, 1:]), batch_idx)
+
+    def rollout(self, x: Tensor) -> Tensor:
+        """(B, context, C) -> (B, horizon, C). A backbone whose ``forward`` state continues
+        into ``step`` reads the context in parallel; an attending one (its cache is built by
+        ``step`` alone) steps through the context too."""
+        if self.backbone.attends:
+            state = None
+            for t in range(x.shape[1]):
+                hidden, state = self.backbone.step(self.inputs(x[:, t]), state)
+            forecast = [self.head(hidden)]
+        else:
+            outputs, state = self(x)
+            forecast = [outputs[:, -1]]
+        for _ in range(self.data_info["horizon"] - 1):
+            hidden, state = self.backbone.step(self.inputs(forecast[-1]), state)
+            forecast.append(self.head(hidden))
+        return torch.stack(forecast, dim=1)
+
+    def _evaluate(self, batch: tuple[Tensor, Tensor], metrics: MetricCollection) -> None:
+        x, y = batch
+        metrics.update(self.rollout(x), y)
