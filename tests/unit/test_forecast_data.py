@@ -190,3 +190,32 @@ def test_the_bundled_series_build_the_same_bytes_and_record_their_source(tmp_pat
     assert first["source"]["files"] == {AIRLINE: hashlib.sha256(data).hexdigest()}
     assert first["rows"] == {"train": 1, "validation": 1, "test": 1}
     assert first["split_rule"].startswith("by time: each series cut into contiguous parts")
+
+
+def test_watch_forecast_targets_are_the_recordings_true_future(tmp_path):
+    from importlib import resources
+
+    path = resources.files("seglearn") / "data" / "watch_dataset.npy"
+    with resources.as_file(path) as file:
+        recordings = [
+            np.asarray(x, dtype=np.float64) for x in np.load(file, allow_pickle=True).item()["X"]
+        ]
+    fetch.fetch(["watch_forecast"], tmp_path)
+    data = module(tmp_path, "watch_forecast", context=64, horizon=16, stride=4, eval_stride=8)
+    train = np.concatenate([x[: round(0.7 * len(x))] for x in recordings])
+    np.testing.assert_allclose(data.mean, train.mean(axis=0), rtol=1e-6)
+    expected = []  # (recording, first step of the window) of every test window, in order
+    for index, x in enumerate(recordings):
+        begin = round(0.7 * len(x)) + round(0.15 * len(x))
+        expected += [(index, begin + s) for s in range(0, len(x) - begin - 80 + 1, 8)]
+    test = data.datasets["test"]
+    assert len(test) == len(expected)
+    for i in range(0, len(expected), 97):
+        index, start = expected[i]
+        x, y = test[i]
+        raw = recordings[index]
+        np.testing.assert_allclose(
+            x.numpy() * data.std + data.mean, raw[start : start + 64], atol=1e-3
+        )
+        future = y.numpy() * data.std + data.mean
+        np.testing.assert_allclose(future, raw[start + 64 : start + 80], atol=1e-3)
