@@ -339,6 +339,22 @@ PARAMS = [
         ),
     ),
     Case(
+        "forecast-dataset-not-a-series",
+        ("check-params",),
+        "forecast.datasets: 'watch' is sensor data, not a series to forecast",
+        prepare=params_file(
+            {
+                "compare": COMPARE,
+                "forecast": {
+                    "datasets": ["watch_forecast", "watch"],
+                    "models": ["gru"],
+                    "seeds": [0],
+                    "budget": "smoke",
+                },
+            }
+        ),
+    ),
+    Case(
         "tune-lr-as-text",
         ("check-params",),
         "tune.flags.lr must be a non-empty list of numbers > 0 (write 1e-4 as 0.0001",

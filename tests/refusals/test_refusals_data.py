@@ -724,6 +724,13 @@ LENGTHS = [  # C98: the data's lengths refuse a run before it starts (nothing wr
         "model.max_len=20 is shorter than the 50 steps of data.name=adding-T50",
         prepare=lambda project: fetch.fetch(["adding-T50"], project / "data" / "raw"),
     ),
+    Case(
+        "forecast-context-and-horizon-longer-than-the-train-part",
+        (*TRAIN, "data=airline", "model=gru", "budget=smoke", "data.context=90", "data.horizon=12"),
+        "data.context=90 + data.horizon=12 = 102 steps is longer than airline's longest train",
+        prepare=lambda project: fetch.fetch(["airline"], project / "data" / "raw"),
+        writes=True,
+    ),
 ]
 
 

@@ -40,6 +40,8 @@ TASK_KINDS = {
     "seqbench.tasks.Adding": "adding",
     "seqbench.tasks.Copy": "copy",
     "seqbench.tasks.Ability": "ability",
+    "seqbench.tasks.Forecast": "forecast",
+    "seqbench.tasks.ForecastAutoregressive": "forecast",
 }
 # the kind of data each DataModule gives; None: its ``task`` option (adding or copy)
 DATA_KINDS = {
@@ -48,6 +50,7 @@ DATA_KINDS = {
     "seqbench.data.recordings.RecordingsDataModule": "sensor",
     "seqbench.data.synthetic.SyntheticDataModule": None,
     "seqbench.data.abilities.AbilityDataModule": "ability",
+    "seqbench.data.series.SeriesDataModule": "forecast",
 }
 TASK_FOR_KIND = {
     "text": "language_model",
@@ -55,6 +58,7 @@ TASK_FOR_KIND = {
     "adding": "adding",
     "copy": "copy",
     "ability": "ability",
+    "forecast": "forecast",
 }
 OPTIMIZERS = ("Adam", "AdamW", "NAdam", "RAdam", "Adamax", "SGD", "RMSprop", "Adagrad")
 SCHEDULERS = ("CosineAnnealingLR", "LinearLR", "StepLR", "MultiStepLR", "ExponentialLR")

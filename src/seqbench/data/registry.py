@@ -21,6 +21,7 @@ from seqbench.data.sources import (
     digits,
     hub,
     mnist1d,
+    series,
     shakespeare,
     synthetic,
     tables,
@@ -46,15 +47,18 @@ BUILDERS: dict[str, tuple[Callable[..., Built], str | None]] = {
     "seqbench.data.sources.digits.build": (digits.build, "sensor"),
     "seqbench.data.sources.mnist1d.build": (mnist1d.build, "sensor"),
     "seqbench.data.sources.uea.build": (uea.build, "sensor"),
+    "seqbench.data.sources.series.package_csv": (series.package_csv, "forecast"),
+    "seqbench.data.sources.series.watch": (series.watch, "forecast"),
+    "seqbench.data.sources.series.hub": (series.hub, "forecast"),
 }
-KINDS = ("text", "sensor", "adding", "copy", "ability")
+KINDS = ("text", "sensor", "adding", "copy", "ability", "forecast")
 _PARAMETRIC = re.compile(r"^(adding|copy)-T([1-9][0-9]*)$")
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    kind: str  # "text" | "sensor" | "adding" | "copy" | "ability": the DataModule and task
+    kind: str  # "text" | "sensor" | "adding" | "copy" | "ability" | "forecast": DataModule, task
     summary: str
     build: Callable[[], Built]
     default: bool = False  # built by a bare `seqbench fetch` and pinned by data.dvc

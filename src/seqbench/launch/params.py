@@ -82,7 +82,8 @@ def _seeds(compare: dict) -> None:
 
 
 def check(params: dict) -> None:
-    """Every section's names and numbers: compare, activations, memory, abilities, tune."""
+    """Every section's names and numbers: compare, activations, memory, abilities, forecast,
+    tune."""
     models, budgets = group_options("model"), group_options("budget")
     compare = _section(params, "compare", required=True)
     for key in ("models", "datasets"):
@@ -105,6 +106,7 @@ def check(params: dict) -> None:
         _integers(activations, "activations", "seeds", 0)
     memory_datasets(params)
     ability_probes(params)
+    forecast_datasets(params)
     tune_cells(params)
 
 
@@ -145,6 +147,25 @@ def ability_probes(params: dict) -> list[str]:
                 "use selective_copy, induction, mqar, parity or a probe config of yours"
             )
     return probes
+
+
+def forecast_datasets(params: dict) -> list[str]:
+    """The forecasting study's datasets (empty: off), each a data config of the forecast kind."""
+    section = _section(params, "forecast", required=False)
+    if not section or not section.get("datasets"):
+        return []
+    _nonempty(section, "forecast", "models")
+    _names(section, "forecast", "models", group_options("model"))
+    _names(section, "forecast", "budget", group_options("budget"))
+    _integers(section, "forecast", "seeds", 0)
+    datasets = [str(name) for name in section["datasets"]]
+    for spec in registry.get_many(datasets):
+        if spec.kind != "forecast":
+            raise ConfigError(
+                f"forecast.datasets: {spec.name!r} is {spec.kind} data, not a series to "
+                "forecast; use watch_forecast, airline, etth1 or a forecast config of yours"
+            )
+    return datasets
 
 
 TUNE_FLAGS = ("lr", "weight-decay", "seeds", "tune-seed")

@@ -3,11 +3,21 @@
 from seqbench.tasks.ability import Ability
 from seqbench.tasks.base import SequenceTask
 from seqbench.tasks.classifier import Classifier
+from seqbench.tasks.forecast import Forecast, ForecastAutoregressive
 from seqbench.tasks.language_model import LanguageModel
 from seqbench.tasks.memory import Adding, Copy
 
-TASK_KINDS = {
-    task.__name__: task.kind for task in (LanguageModel, Classifier, Adding, Copy, Ability)
-}
+TASKS = (LanguageModel, Classifier, Adding, Copy, Ability, Forecast, ForecastAutoregressive)
+TASK_KINDS = {task.__name__: task.kind for task in TASKS}
 
-__all__ = ["TASK_KINDS", "Ability", "Adding", "Classifier", "Copy", "LanguageModel", "SequenceTask"]
+__all__ = [
+    "TASK_KINDS",
+    "Ability",
+    "Adding",
+    "Classifier",
+    "Copy",
+    "Forecast",
+    "ForecastAutoregressive",
+    "LanguageModel",
+    "SequenceTask",
+]

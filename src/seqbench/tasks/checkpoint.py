@@ -24,6 +24,7 @@ from seqbench.models import BACKBONES
 from seqbench.tasks import arguments
 from seqbench.tasks.base import SequenceTask
 from seqbench.tasks.classifier import Classifier
+from seqbench.tasks.forecast import Forecast, ForecastAutoregressive
 from seqbench.tasks.identity import data_difference, first_difference
 from seqbench.tasks.language_model import LanguageModel
 from seqbench.tasks.memory import Adding, Copy
@@ -37,7 +38,7 @@ def _names(classes) -> dict[str, type]:
     return names | {f"{c.__module__.rpartition('.')[0]}.{c.__qualname__}": c for c in classes}
 
 
-TASKS = _names((LanguageModel, Classifier, Adding, Copy))
+TASKS = _names((LanguageModel, Classifier, Adding, Copy, Forecast, ForecastAutoregressive))
 BACKBONE_CLASSES = _names(BACKBONES.values())
 
 

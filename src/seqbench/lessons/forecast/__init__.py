@@ -1,0 +1,1 @@
+"""The forecasting lesson: each model's test MSE/MAE beside the baselines, per horizon step."""
