@@ -18,6 +18,7 @@ from pathlib import Path
 from seqbench.data.sources import (
     Built,
     abilities,
+    anomaly,
     digits,
     hub,
     mnist1d,
@@ -46,8 +47,9 @@ BUILDERS: dict[str, tuple[Callable[..., Built], str | None]] = {
     "seqbench.data.sources.digits.build": (digits.build, "sensor"),
     "seqbench.data.sources.mnist1d.build": (mnist1d.build, "sensor"),
     "seqbench.data.sources.uea.build": (uea.build, "sensor"),
+    "seqbench.data.sources.anomaly.build": (anomaly.build, "anomaly"),
 }
-KINDS = ("text", "sensor", "adding", "copy", "ability")
+KINDS = ("text", "sensor", "adding", "copy", "ability", "anomaly")
 _PARAMETRIC = re.compile(r"^(adding|copy)-T([1-9][0-9]*)$")
 
 
