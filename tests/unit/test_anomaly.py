@@ -243,3 +243,18 @@ def test_mitdb_is_sktime_s_file_split_by_time_with_anomalies_in_validation_and_t
     assert counts["train"]["anomalous"] == 0
     assert counts["validation"]["anomalous"] > 0 and counts["test"]["anomalous"] > 0
     assert "validation and test both hold anomalies" in built.split_rule
+
+
+@pytest.mark.parametrize("model", sorted(BACKBONES))
+def test_streamed_scores_equal_the_whole_sequence_scores(model):
+    from seqbench.lessons.streaming.streamer import stream
+
+    torch.manual_seed(0)
+    task = make_task(model, channels=2, budget=6000).eval()
+    x = torch.randn(1, 60, 2)
+    with torch.no_grad():
+        whole = task(x)[0]
+    streamed, seconds = task.stream(x)
+    torch.testing.assert_close(streamed, whole, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(stream(task, x), whole, atol=1e-4, rtol=1e-4)  # the lesson's
+    assert len(seconds) == 60 and all(s > 0 for s in seconds)
