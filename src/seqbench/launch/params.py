@@ -82,7 +82,8 @@ def _seeds(compare: dict) -> None:
 
 
 def check(params: dict) -> None:
-    """Every section's names and numbers: compare, activations, memory, abilities, tune."""
+    """Every section's names and numbers: compare, activations, memory, abilities, anomaly,
+    tune."""
     models, budgets = group_options("model"), group_options("budget")
     compare = _section(params, "compare", required=True)
     for key in ("models", "datasets"):
@@ -105,6 +106,7 @@ def check(params: dict) -> None:
         _integers(activations, "activations", "seeds", 0)
     memory_datasets(params)
     ability_probes(params)
+    anomaly_datasets(params)
     tune_cells(params)
 
 
@@ -145,6 +147,25 @@ def ability_probes(params: dict) -> list[str]:
                 "use selective_copy, induction, mqar, parity or a probe config of yours"
             )
     return probes
+
+
+def anomaly_datasets(params: dict) -> list[str]:
+    """The anomaly study's datasets (empty: off), each a data config of the anomaly kind."""
+    section = _section(params, "anomaly", required=False)
+    if not section or not section.get("datasets"):
+        return []
+    _nonempty(section, "anomaly", "models")
+    _names(section, "anomaly", "models", group_options("model"))
+    _names(section, "anomaly", "budget", group_options("budget"))
+    _integers(section, "anomaly", "seeds", 0)
+    names = [str(name) for name in section["datasets"]]
+    for spec in registry.get_many(names):
+        if spec.kind != "anomaly":
+            raise ConfigError(
+                f"anomaly.datasets: {spec.name!r} is {spec.kind} data, not labelled anomaly "
+                "data; use mitdb or an anomaly data config of yours"
+            )
+    return names
 
 
 TUNE_FLAGS = ("lr", "weight-decay", "seeds", "tune-seed")
