@@ -27,7 +27,8 @@ def test_a_smoke_run_on_mitdb_records_quality_streaming_and_baselines(tmp_path):
     for key in ("auroc", "auprc", "precision", "recall", "f1", "step_ms", "stream_max_diff"):
         assert math.isfinite(test[f"test/{key}"]), key
     assert test["test/stream_max_diff"] < 1e-4  # the step-by-step detector is the same model
-    assert extra["streamed_steps"] == 499  # every scored test step (500 samples, first unscored)
+    # the stream: 256 context samples (data.window) before the test's 500, the last unread
+    assert extra["streamed_steps"] == 256 + 500 - 1
     assert set(extra["baselines"]) == {"zscore", "last_value"}
     assert math.isfinite(extra["threshold"]) and metrics["val"]["val/f1"] > 0
     assert metrics["monitor"] == "val/loss"  # labels choose the threshold, never the weights

@@ -91,15 +91,28 @@ def test_statistics_come_from_the_train_split_s_normal_samples_only(planted):
     assert other.mean.tolist() == module.mean.tolist() and other.std.tolist() == module.std.tolist()
 
 
-def test_evaluation_is_each_split_as_one_stream_of_next_sample_targets(planted):
-    module = module_for(planted)
-    x, y = module.datasets["test"].x, module.datasets["test"].y
-    signal, labels = planted["test"]
-    z = (signal - module.mean[0]) / module.std[0]
-    assert x.shape == (1, 199, 1) and y.shape == (1, 199, 2)
-    np.testing.assert_allclose(x[0, :, 0], z[:-1], rtol=1e-5)
-    np.testing.assert_allclose(y[0, :, 0], z[1:], rtol=1e-5)
-    assert y[0, :, 1].tolist() == labels[1:].tolist()
+def test_evaluation_is_each_split_as_one_stream_after_unscored_context(planted):
+    module = module_for(planted)  # window 16: the context is the 16 samples before the split
+    for split, before in (("validation", "train"), ("test", "validation")):
+        x, y = module.datasets[split].x, module.datasets[split].y
+        stream = np.concatenate([planted[before][0][-16:], planted[split][0]])
+        labels = [-1] * 16 + planted[split][1].tolist()
+        z = (stream - module.mean[0]) / module.std[0]
+        assert x.shape == (1, 215, 1) and y.shape == (1, 215, 2)
+        np.testing.assert_allclose(x[0, :, 0], z[:-1], rtol=1e-5)
+        np.testing.assert_allclose(y[0, :, 0], z[1:], rtol=1e-5)
+        assert y[0, :, 1].tolist() == labels[1:]  # every sample of the split is scored
+
+
+def test_context_steps_are_never_scored():
+    task = make_task("gru")
+    outputs = torch.zeros(1, 5, 1)
+    targets = torch.tensor([[[9.0, -1], [9.0, -1], [1.0, 0], [2.0, 1], [3.0, 0]]])
+    task.update_metrics(task.val_metrics, outputs, targets)
+    scores, labels = task.val_metrics["scores"].compute()
+    assert scores.tolist() == [1.0, 4.0, 9.0] and labels.tolist() == [0, 1, 0]
+    assert float(task.val_metrics["loss"].compute()) == pytest.approx(5.0)  # normal: 1, 9
+    assert task.loss(outputs, targets).item() == pytest.approx(5.0)
 
 
 def test_the_baselines_rank_a_planted_spike_first():

@@ -3,11 +3,13 @@
 Training, as deployed: windows of ``window`` steps from the train split whose inputs and
 targets are all normal (a window that touches an anomalous sample is dropped, and the target
 column carries the labels so the loss also masks any anomalous step). Validation and test are
-each one continuous stream: the model reads the split from its first sample and forecasts
-every next one, as a detector running on a live sensor would. Statistics (mean, std) come from
-the train split's normal samples only.
+each one continuous stream, as a detector running on a live sensor sees it: the stream starts
+``window`` samples before the split (the end of the split before it, read as unscored context,
+so the split's first sample is not forecast from a cold state) and every sample of the split
+is forecast and scored. Statistics (mean, std) come from the train split's normal samples only.
 
-A target row is ``(next value per channel..., label of that next step)``: the task splits it.
+A target row is ``(next value per channel..., label of that next step)``: the task splits it;
+context steps carry the label :data:`CONTEXT` and are never scored.
 """
 
 from typing import Any
@@ -21,6 +23,8 @@ from seqbench.data.batches import Pairs
 from seqbench.data.datamodule import SPLITS, SnapshotDataModule, check_range, check_windows
 
 EVAL_SPLITS = ("validation", "test")
+BEFORE = {"validation": "train", "test": "validation"}
+CONTEXT = -1  # the label of a context step: read, forecast, never scored
 
 
 def zscore_scores(signal: np.ndarray) -> np.ndarray:
@@ -80,10 +84,18 @@ class AnomalyDataModule(SnapshotDataModule):
         }
         built = {"train": self.train_windows(*self.series["train"])}
         for split in EVAL_SPLITS:
-            signal, labels = self.series[split]
+            signal, labels = self.stream_of(split)
             x, y = signal[:-1], targets(signal[1:], labels[1:])
             built[split] = Pairs(x[None], y[None])
         return built
+
+    def stream_of(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """The split's stream: the last ``window`` samples of the split before it (labelled
+        :data:`CONTEXT`), then the split's own samples and labels."""
+        context = self.series[BEFORE[split]][0][-self.window :]
+        signal, labels = self.series[split]
+        marks = np.full(len(context), CONTEXT, dtype=np.int64)
+        return np.concatenate([context, signal]), np.concatenate([marks, labels])
 
     def train_windows(self, signal: np.ndarray, labels: np.ndarray) -> Pairs:
         """Windows of ``window`` inputs and their next-sample targets, ``stride`` apart,
@@ -98,13 +110,14 @@ class AnomalyDataModule(SnapshotDataModule):
 
     def baselines(self) -> dict[str, dict[str, float]]:
         """The z-score and last-value baselines' AUROC and AUPRC on the steps the model is
-        scored on (each split's samples from its second on)."""
+        scored on (every sample of the split; the first forecast from the context's last)."""
         found: dict[str, dict[str, float]] = {}
         for name, score in (("zscore", zscore_scores), ("last_value", last_value_scores)):
             found[name] = {}
             for split in EVAL_SPLITS:
-                signal, labels = self.series[split]
-                scored = threshold_free(score(signal)[1:], labels[1:])
+                signal, labels = self.stream_of(split)
+                scored = labels >= 0
+                scored = threshold_free(score(signal)[scored], labels[scored])
                 found[name] |= {f"{prefix(split)}/{k}": v for k, v in scored.items()}
         return found
 

@@ -28,7 +28,8 @@ from seqbench.tasks.base import SequenceTask
 
 
 def split_targets(targets: Tensor) -> tuple[Tensor, Tensor]:
-    """Target rows hold the next values per channel, then that step's 0/1 label."""
+    """Target rows hold the next values per channel, then that step's label: 0 normal,
+    1 anomalous, -1 a context step read before the split starts (never scored)."""
     return targets[..., :-1], targets[..., -1]
 
 
@@ -161,10 +162,11 @@ class Anomaly(SequenceTask):
         return errors[normal].sum() / normal.sum().clamp(min=1)
 
     def update_metrics(self, metrics: MetricCollection, outputs: Tensor, targets: Tensor):
+        """Context steps (label -1: read before the split starts) are never scored."""
         values, labels = split_targets(targets)
-        scores = step_scores(outputs, values)
+        scores, scored = step_scores(outputs, values), labels >= 0
         metrics["loss"].update(scores[labels == 0])
-        metrics["scores"].update(scores, labels)
+        metrics["scores"].update(scores[scored], labels[scored])
 
     def _streaming(self) -> dict[str, float]:
         """The test's streaming numbers: largest |streamed - whole-sequence| output and the
