@@ -151,7 +151,7 @@ def test_every_shipped_dataset_is_a_config_file_naming_an_allowed_builder():
     shipped = {"shakespeare", "watch", "adding", "copy", "tiny_shakespeare", "harth"}
     classic = {"digits", "digits_permuted", "mnist1d", "mnist1d_shuffled"}
     classic |= {"japanese_vowels", "basic_motions"}
-    anomaly = {"mitdb"}
+    anomaly = {"mitdb", "yahoo"}
     assert set(specs) == shipped | probes | classic | anomaly
     assert {specs[name].kind for name in probes} == {"ability"}
     assert {specs[name].kind for name in anomaly} == {"anomaly"}

@@ -271,3 +271,12 @@ def test_streamed_scores_equal_the_whole_sequence_scores(model):
     torch.testing.assert_close(streamed, whole, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(stream(task, x), whole, atol=1e-4, rtol=1e-4)  # the lesson's
     assert len(seconds) == 60 and all(s > 0 for s in seconds)
+
+
+def test_yahoo_holds_whole_anomalies_in_validation_and_test():
+    built = registry.get("yahoo").build()
+    counts = built.extra["split_counts"]
+    assert [counts[s]["anomalous"] for s in ("train", "validation", "test")] == [0, 3, 4]
+    for split in ("validation", "test"):
+        labels = built.splits[split].with_format("numpy")[0]["label"]
+        assert all(a > 0 and b < len(labels) for a, b in segments(labels))  # none cut
