@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 from torchmetrics import CatMetric, MeanMetric, Metric, MetricCollection
-from torchmetrics.functional.classification import binary_auroc, binary_average_precision
 
+from seqbench.data.anomaly import threshold_free
 from seqbench.tasks.base import SequenceTask
 
 
@@ -182,11 +182,10 @@ class Anomaly(SequenceTask):
         scores, labels = metrics["scores"].compute()
         metrics.reset()
         values = {"loss": float(loss)} | threshold_free(scores, labels)
-        if split == "val":
+        if split == "val":  # the only place the threshold is set
             self.threshold.fill_(best_threshold(scores, labels))
-            values |= at_threshold(scores, labels, float(self.threshold))
-        else:
-            values |= at_threshold(scores, labels, float(self.threshold))
+        values |= at_threshold(scores, labels, float(self.threshold))
+        if split == "test":
             values |= self._streaming()
         self.log_dict(
             {f"{split}/{k}": torch.tensor(v, dtype=torch.float32) for k, v in values.items()},
@@ -202,9 +201,3 @@ class Anomaly(SequenceTask):
                 "streamed_steps": len(getattr(self, "_step_seconds", [])),
                 "step_device": self.device.type,
             }
-
-
-def threshold_free(scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """AUROC and AUPRC (average precision) of step scores against 0/1 labels."""
-    s, y = torch.as_tensor(scores, dtype=torch.float64), torch.as_tensor(labels).long()
-    return {"auroc": float(binary_auroc(s, y)), "auprc": float(binary_average_precision(s, y))}
