@@ -28,8 +28,8 @@ def table(detection: Detection) -> Table:
         ["model", "AUROC", "AUPRC", "precision", "recall", "F1", "delay (steps)", "ms/step"],
         rows,
         caption=(
-            "test split, mean ± std over seeds; precision, recall, F1 and delay at the "
-            "threshold with the best validation F1; delay: first flagged step of each "
+            f"{detection.data}: test split, mean ± std over seeds; precision, recall, F1 and "
+            "delay at the threshold with the best validation F1; delay: first flagged step of each "
             "anomalous segment minus its start; ms/step: median time of one streamed step "
             "(step(), one sample) on the device the test ran on"
         ),
