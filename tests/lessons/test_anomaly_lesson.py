@@ -1,6 +1,11 @@
 """The anomaly lesson from runs' metrics.json: the table beside the baselines, the figure,
 and sentences that name a verdict only with 3 seeds that agree."""
 
+import json
+
+import pytest
+from helpers.cli import SMOKE, run_cli
+
 from seqbench.lessons.anomaly.measure import measured
 from seqbench.lessons.anomaly.section import section
 from seqbench.rundir.run import Run
@@ -56,3 +61,24 @@ def test_one_seed_never_names_a_winner(tmp_path):
 
 def test_no_anomaly_runs_no_section(tmp_path):
     assert section([run(tmp_path, "gru", 0, 0.7, study="abilities")], tmp_path) is None
+
+
+@pytest.mark.slow
+def test_an_anomaly_run_reaches_the_report(tmp_path):
+    """fetch, train with experiment=anomaly, report: the section and its baselines are there."""
+    raw = tmp_path / "data" / "anomaly"
+    fetched = run_cli("seqbench.cli", "fetch", "yahoo", "--raw-dir", str(raw), timeout=300)
+    assert fetched.returncode == 0, fetched.stderr[-2000:]
+    argv = ["seqbench.train", "experiment=anomaly", "model=gru", "data=yahoo", *SMOKE]
+    trained = run_cli(*argv, f"paths.root_dir={tmp_path}", timeout=600)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    run = tmp_path / "outputs" / "anomaly" / "yahoo" / "gru" / "0"
+    assert json.loads((run / "metrics.json").read_text())["study"] == "anomaly"
+    out = tmp_path / "reports"
+    argv = ["report", str(tmp_path / "outputs"), "--out", str(out), "--raw-dir", str(raw)]
+    reported = run_cli("seqbench.cli", *argv, timeout=300)
+    assert reported.returncode == 0, reported.stderr[-3000:]
+    page = (out / "comparison.md").read_text()
+    assert "## Anomaly detection in sensor data" in page
+    assert "| baseline: last-value forecast error | 0.993 |" in page, page[-3000:]
+    assert "Fewer than 3 seeds (no verdict, numbers only): gru AUROC" in page
