@@ -22,7 +22,8 @@ def test_unknown_dataset_name_lists_the_known_ones(tmp_path):
     classic = ("digits", "digits_permuted", "mnist1d", "mnist1d_shuffled")
     classic += ("japanese_vowels", "basic_motions")
     forecast = ("airline", "watch_forecast", "etth1")
-    for name in (*shipped, *probes, *classic, *forecast):
+    anomaly = ("mitdb", "yahoo")
+    for name in (*shipped, *probes, *classic, *forecast, *anomaly):
         assert name in line
     assert not any(tmp_path.iterdir())  # refused before building anything
 

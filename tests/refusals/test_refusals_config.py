@@ -355,6 +355,22 @@ PARAMS = [
         ),
     ),
     Case(
+        "anomaly-dataset-not-anomaly-data",
+        ("check-params",),
+        "anomaly.datasets: 'watch' is sensor data, not labelled anomaly data",
+        prepare=params_file(
+            {
+                "compare": COMPARE,
+                "anomaly": {
+                    "datasets": ["mitdb", "watch"],
+                    "models": ["gru"],
+                    "seeds": [0],
+                    "budget": "smoke",
+                },
+            }
+        ),
+    ),
+    Case(
         "tune-lr-as-text",
         ("check-params",),
         "tune.flags.lr must be a non-empty list of numbers > 0 (write 1e-4 as 0.0001",

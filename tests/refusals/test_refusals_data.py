@@ -561,6 +561,56 @@ OWN_DATA = [
     ),
 ]
 
+YAHOO = {  # sktime's bundled yahoo.csv: 1000 samples, anomalies at 431..846 only
+    "_target_": "seqbench.data.sources.anomaly.build",
+    "package": "sktime",
+    "file": "sktime/datasets/data/yahoo/yahoo.csv",
+    "sha256": "b37cb4846fc442c15bdcc73864034e46a19b9ac062edabf7e158732ae0a3789f",
+    "validation_start": 400,
+    "test_start": 650,
+    "labels": "1: a sample the file marks anomalous",
+    "licence": "as sktime ships it",
+}
+
+
+def anomaly_data(**source):
+    """A prepare step: my_conf/data/mine.yaml reads sktime's yahoo.csv with ``source``."""
+    return lambda project: data_config(project / "my_conf", "mine", {"source": YAHOO | source})
+
+
+ANOMALY_DATA = [
+    Case(
+        "anomaly-validation-without-anomalies",
+        MINE,
+        "the validation split (samples 100..399) holds no anomaly",
+        prepare=anomaly_data(validation_start=100, test_start=400),
+    ),
+    Case(
+        "anomaly-test-without-anomalies",
+        MINE,
+        "the test split (samples 900..999) holds no anomaly",
+        prepare=anomaly_data(validation_start=400, test_start=900),
+    ),
+    Case(
+        "anomaly-label-column-not-0-or-1",
+        MINE,
+        "line 2: label '-46.3943563961523' is not 0 or 1",
+        prepare=anomaly_data(label="data"),
+    ),
+    Case(
+        "anomaly-label-column-missing",
+        MINE,
+        "has no column 'anomaly' (it has data, label); set source.label",
+        prepare=anomaly_data(label="anomaly"),
+    ),
+    Case(
+        "anomaly-package-file-changed",
+        MINE,
+        "not the pinned 000000000000...",
+        prepare=anomaly_data(sha256="0" * 64),
+    ),
+]
+
 MISSING = "data.dvc is missing"
 PINS_FOUND = [  # D13, D13b, D21: the pin is found wherever data/raw lives; its loss is said
     Case(
@@ -736,7 +786,7 @@ LENGTHS = [  # C98: the data's lengths refuse a run before it starts (nothing wr
 
 @pytest.mark.parametrize(
     "case",
-    TAMPERED + PROVENANCE + SPLITS + FILES + OWN_DATA + PINS_FOUND + FACTS + LENGTHS,
+    TAMPERED + PROVENANCE + SPLITS + FILES + OWN_DATA + ANOMALY_DATA + PINS_FOUND + FACTS + LENGTHS,
     ids=lambda case: case.id,
 )
 def test_refused_cleanly(case, project, tmp_path):

@@ -152,9 +152,11 @@ def test_every_shipped_dataset_is_a_config_file_naming_an_allowed_builder():
     classic = {"digits", "digits_permuted", "mnist1d", "mnist1d_shuffled"}
     classic |= {"japanese_vowels", "basic_motions"}
     forecast = {"airline", "watch_forecast", "etth1"}
-    assert set(specs) == shipped | probes | classic | forecast
+    anomaly = {"mitdb", "yahoo"}
+    assert set(specs) == shipped | probes | classic | forecast | anomaly
     assert {specs[name].kind for name in probes} == {"ability"}
     assert {specs[name].kind for name in forecast} == {"forecast"}
+    assert {specs[name].kind for name in anomaly} == {"anomaly"}
     assert {n for n, s in specs.items() if s.default} == {"shakespeare", "watch", "adding", "copy"}
     assert registry.get("copy-T50").build.keywords == {"task": "copy", "length": 50}
 

@@ -70,6 +70,8 @@ def test_dvc_has_the_stages_of_every_lesson_and_they_depend_on_its_code(key):
         measure = "src/seqbench/tasks/ability.py"
     if lesson.folder == "forecast":  # measured by training (the task and its baselines)
         measure = "src/seqbench/tasks/forecast.py"
+    if lesson.folder == "anomaly":  # measured by training (the task's scores and streaming)
+        measure = "src/seqbench/tasks/anomaly.py"
     if lesson.folder == "tuning":  # measured by `seqbench tune` (the choice), read back
         measure = "src/seqbench/launch/choice.py"
     deps = [dep for stage in lesson.stages for dep in watched(all_stages[stage], all_stages)]

@@ -42,6 +42,7 @@ TASK_KINDS = {
     "seqbench.tasks.Ability": "ability",
     "seqbench.tasks.Forecast": "forecast",
     "seqbench.tasks.ForecastAutoregressive": "forecast",
+    "seqbench.tasks.Anomaly": "anomaly",
 }
 # the kind of data each DataModule gives; None: its ``task`` option (adding or copy)
 DATA_KINDS = {
@@ -51,6 +52,7 @@ DATA_KINDS = {
     "seqbench.data.synthetic.SyntheticDataModule": None,
     "seqbench.data.abilities.AbilityDataModule": "ability",
     "seqbench.data.series.SeriesDataModule": "forecast",
+    "seqbench.data.anomaly.AnomalyDataModule": "anomaly",
 }
 TASK_FOR_KIND = {
     "text": "language_model",
@@ -59,6 +61,7 @@ TASK_FOR_KIND = {
     "copy": "copy",
     "ability": "ability",
     "forecast": "forecast",
+    "anomaly": "anomaly",
 }
 OPTIMIZERS = ("Adam", "AdamW", "NAdam", "RAdam", "Adamax", "SGD", "RMSprop", "Adagrad")
 SCHEDULERS = ("CosineAnnealingLR", "LinearLR", "StepLR", "MultiStepLR", "ExponentialLR")

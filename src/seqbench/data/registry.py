@@ -18,6 +18,7 @@ from pathlib import Path
 from seqbench.data.sources import (
     Built,
     abilities,
+    anomaly,
     digits,
     hub,
     mnist1d,
@@ -50,8 +51,9 @@ BUILDERS: dict[str, tuple[Callable[..., Built], str | None]] = {
     "seqbench.data.sources.series.package_csv": (series.package_csv, "forecast"),
     "seqbench.data.sources.series.watch": (series.watch, "forecast"),
     "seqbench.data.sources.series.hub": (series.hub, "forecast"),
+    "seqbench.data.sources.anomaly.build": (anomaly.build, "anomaly"),
 }
-KINDS = ("text", "sensor", "adding", "copy", "ability", "forecast")
+KINDS = ("text", "sensor", "adding", "copy", "ability", "forecast", "anomaly")
 _PARAMETRIC = re.compile(r"^(adding|copy)-T([1-9][0-9]*)$")
 
 

@@ -82,8 +82,8 @@ def _seeds(compare: dict) -> None:
 
 
 def check(params: dict) -> None:
-    """Every section's names and numbers: compare, activations, memory, abilities, forecast,
-    tune."""
+    """Every section's names and numbers: compare, activations, memory, the studies (abilities,
+    forecast, anomaly), tune."""
     models, budgets = group_options("model"), group_options("budget")
     compare = _section(params, "compare", required=True)
     for key in ("models", "datasets"):
@@ -105,8 +105,8 @@ def check(params: dict) -> None:
         registry.check_names([str(n) for n in activations.get("datasets") or []])
         _integers(activations, "activations", "seeds", 0)
     memory_datasets(params)
-    ability_probes(params)
-    forecast_datasets(params)
+    for study in STUDIES:
+        study_names(params, *study)
     tune_cells(params)
 
 
@@ -130,42 +130,32 @@ def memory_datasets(params: dict) -> list[str]:
     return names
 
 
-def ability_probes(params: dict) -> list[str]:
-    """The ability probes to train (empty: off), each a data config of the ability kind."""
-    section = _section(params, "abilities", required=False)
-    if not section or not section.get("probes"):
-        return []
-    _nonempty(section, "abilities", "models")
-    _names(section, "abilities", "models", group_options("model"))
-    _names(section, "abilities", "budget", group_options("budget"))
-    _integers(section, "abilities", "seeds", 0)
-    probes = [str(name) for name in section["probes"]]
-    for spec in registry.get_many(probes):
-        if spec.kind != "ability":
-            raise ConfigError(
-                f"abilities.probes: {spec.name!r} is {spec.kind} data, not an ability probe; "
-                "use selective_copy, induction, mqar, parity or a probe config of yours"
-            )
-    return probes
+# the studies over data of one kind: (section, key naming the data, kind, what that data is)
+STUDIES = (
+    ("abilities", "probes", "ability", "an ability probe"),
+    ("forecast", "datasets", "forecast", "a series to forecast"),
+    ("anomaly", "datasets", "anomaly", "labelled anomaly data"),
+)
 
 
-def forecast_datasets(params: dict) -> list[str]:
-    """The forecasting study's datasets (empty: off), each a data config of the forecast kind."""
-    section = _section(params, "forecast", required=False)
-    if not section or not section.get("datasets"):
+def study_names(params: dict, name: str, key: str, kind: str, what: str) -> list[str]:
+    """A study's data (empty: the study is off), each a data config of the study's kind."""
+    section = _section(params, name, required=False)
+    if not section or not section.get(key):
         return []
-    _nonempty(section, "forecast", "models")
-    _names(section, "forecast", "models", group_options("model"))
-    _names(section, "forecast", "budget", group_options("budget"))
-    _integers(section, "forecast", "seeds", 0)
-    datasets = [str(name) for name in section["datasets"]]
-    for spec in registry.get_many(datasets):
-        if spec.kind != "forecast":
+    _nonempty(section, name, "models")
+    _names(section, name, "models", group_options("model"))
+    _names(section, name, "budget", group_options("budget"))
+    _integers(section, name, "seeds", 0)
+    names = [str(n) for n in section[key]]
+    for spec in registry.get_many(names):
+        if spec.kind != kind:
+            ours = ", ".join(s.name for s in registry.all_specs() if s.kind == kind)
             raise ConfigError(
-                f"forecast.datasets: {spec.name!r} is {spec.kind} data, not a series to "
-                "forecast; use watch_forecast, airline, etth1 or a forecast config of yours"
+                f"{name}.{key}: {spec.name!r} is {spec.kind} data, not {what}; "
+                f"use {ours} or a {kind} data config of yours"
             )
-    return datasets
+    return names
 
 
 TUNE_FLAGS = ("lr", "weight-decay", "seeds", "tune-seed")

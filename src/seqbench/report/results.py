@@ -136,6 +136,7 @@ KIND_WORDS = {
     "adding": "adding problem (regression)",
     "copy": "copy memory",
     "ability": "ability probe",
+    "anomaly": "anomaly detection (forecast error)",
 }
 SPLIT_WORDS = {"test": "test", "val": "validation"}
 LOSS_UNITS = {"text": "nats/char", "copy": "nats/step", "ability": "nats/answer"}

@@ -7,6 +7,7 @@ together). One module names them so a renamed file cannot leave a reader behind.
     <data>/<model>/<seed>/                       the comparison (conf/paths)
     activations/<data>/<model>/clip-<clip>/<seed>/   the activation study
     memory/<data>/<model>/<seed>/                the long-memory study
+    anomaly/<data>/<model>/<seed>/               the anomaly study
       below runs/ for the DVC pipeline (its stages name these folders), outputs/ for runs
       trained by hand (seqbench-train's default: no DVC stage writes there)
       metrics.json  curves.csv  gradient_flow.csv  checkpoints/{best,last}.ckpt

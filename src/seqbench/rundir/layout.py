@@ -16,6 +16,7 @@ LAYOUTS = {  # below the runs folder, per kind of run: the same templates conf/ 
     "memory": "memory/{data}/{model}/{seed}",
     "abilities": "abilities/{data}/{model}/{seed}",
     "forecast": "forecast/{data}/{model}/{seed}",
+    "anomaly": "anomaly/{data}/{model}/{seed}",
 }
 
 

@@ -1,0 +1,1 @@
+"""Anomaly detection in sensor data: forecast-error detectors against simple baselines."""
