@@ -21,13 +21,10 @@ import torch
 
 from seqbench.errors import ConfigError
 from seqbench.models import BACKBONES
+from seqbench.tasks import TASKS as TASK_CLASSES
 from seqbench.tasks import arguments
 from seqbench.tasks.base import SequenceTask
-from seqbench.tasks.classifier import Classifier
-from seqbench.tasks.forecast import Forecast, ForecastAutoregressive
 from seqbench.tasks.identity import data_difference, first_difference
-from seqbench.tasks.language_model import LanguageModel
-from seqbench.tasks.memory import Adding, Copy
 
 EXTRA_BYTES = 256 * 2**20  # buffers a model may hold beyond its saved weights (positions)
 
@@ -38,7 +35,7 @@ def _names(classes) -> dict[str, type]:
     return names | {f"{c.__module__.rpartition('.')[0]}.{c.__qualname__}": c for c in classes}
 
 
-TASKS = _names((LanguageModel, Classifier, Adding, Copy, Forecast, ForecastAutoregressive))
+TASKS = _names(TASK_CLASSES)  # every task kind: a run of any of them resumes
 BACKBONE_CLASSES = _names(BACKBONES.values())
 
 
