@@ -40,6 +40,7 @@ TASK_KINDS = {
     "seqbench.tasks.Adding": "adding",
     "seqbench.tasks.Copy": "copy",
     "seqbench.tasks.Ability": "ability",
+    "seqbench.tasks.TextClassify": "text_classify",
 }
 # the kind of data each DataModule gives; None: its ``task`` option (adding or copy)
 DATA_KINDS = {
@@ -48,6 +49,7 @@ DATA_KINDS = {
     "seqbench.data.recordings.RecordingsDataModule": "sensor",
     "seqbench.data.synthetic.SyntheticDataModule": None,
     "seqbench.data.abilities.AbilityDataModule": "ability",
+    "seqbench.data.text_classes.TextClassesDataModule": "text_classify",
 }
 TASK_FOR_KIND = {
     "text": "language_model",
@@ -55,6 +57,7 @@ TASK_FOR_KIND = {
     "adding": "adding",
     "copy": "copy",
     "ability": "ability",
+    "text_classify": "text_classify",
 }
 OPTIMIZERS = ("Adam", "AdamW", "NAdam", "RAdam", "Adamax", "SGD", "RMSprop", "Adagrad")
 SCHEDULERS = ("CosineAnnealingLR", "LinearLR", "StepLR", "MultiStepLR", "ExponentialLR")

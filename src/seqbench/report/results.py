@@ -136,6 +136,7 @@ KIND_WORDS = {
     "adding": "adding problem (regression)",
     "copy": "copy memory",
     "ability": "ability probe",
+    "text_classify": "text classification",
 }
 SPLIT_WORDS = {"test": "test", "val": "validation"}
 LOSS_UNITS = {"text": "nats/char", "copy": "nats/step", "ability": "nats/answer"}
