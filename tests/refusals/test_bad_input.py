@@ -21,6 +21,7 @@ def test_unknown_dataset_name_lists_the_known_ones(tmp_path):
     probes = ("selective_copy", "induction", "mqar", "parity")
     classic = ("digits", "digits_permuted", "mnist1d", "mnist1d_shuffled")
     classic += ("japanese_vowels", "basic_motions")
+    classic += ("tweet_sentiment", "sst2")
     for name in (*shipped, *probes, *classic):
         assert name in line
     assert not any(tmp_path.iterdir())  # refused before building anything

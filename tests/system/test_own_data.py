@@ -151,7 +151,9 @@ def test_every_shipped_dataset_is_a_config_file_naming_an_allowed_builder():
     shipped = {"shakespeare", "watch", "adding", "copy", "tiny_shakespeare", "harth"}
     classic = {"digits", "digits_permuted", "mnist1d", "mnist1d_shuffled"}
     classic |= {"japanese_vowels", "basic_motions"}
-    assert set(specs) == shipped | probes | classic
+    texts = {"tweet_sentiment", "sst2"}
+    assert set(specs) == shipped | probes | classic | texts
+    assert {specs[name].kind for name in texts} == {"text_classify"}
     assert {specs[name].kind for name in probes} == {"ability"}
     assert {n for n, s in specs.items() if s.default} == {"shakespeare", "watch", "adding", "copy"}
     assert registry.get("copy-T50").build.keywords == {"task": "copy", "length": 50}
