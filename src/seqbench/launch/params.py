@@ -82,7 +82,8 @@ def _seeds(compare: dict) -> None:
 
 
 def check(params: dict) -> None:
-    """Every section's names and numbers: compare, activations, memory, abilities, tune."""
+    """Every section's names and numbers: compare, activations, memory, abilities,
+    text_classify, tune."""
     models, budgets = group_options("model"), group_options("budget")
     compare = _section(params, "compare", required=True)
     for key in ("models", "datasets"):
@@ -105,6 +106,7 @@ def check(params: dict) -> None:
         _integers(activations, "activations", "seeds", 0)
     memory_datasets(params)
     ability_probes(params)
+    text_datasets(params)
     tune_cells(params)
 
 
@@ -145,6 +147,25 @@ def ability_probes(params: dict) -> list[str]:
                 "use selective_copy, induction, mqar, parity or a probe config of yours"
             )
     return probes
+
+
+def text_datasets(params: dict) -> list[str]:
+    """The text-classification datasets to train (empty: off), each of that kind."""
+    section = _section(params, "text_classify", required=False)
+    if not section or not section.get("datasets"):
+        return []
+    _nonempty(section, "text_classify", "models")
+    _names(section, "text_classify", "models", group_options("model"))
+    _names(section, "text_classify", "budget", group_options("budget"))
+    _integers(section, "text_classify", "seeds", 0)
+    names = [str(name) for name in section["datasets"]]
+    for spec in registry.get_many(names):
+        if spec.kind != "text_classify":
+            raise ConfigError(
+                f"text_classify.datasets: {spec.name!r} is {spec.kind} data, not text "
+                "classification; use tweet_sentiment, sst2 or a text_classify config of yours"
+            )
+    return names
 
 
 TUNE_FLAGS = ("lr", "weight-decay", "seeds", "tune-seed")
