@@ -339,6 +339,22 @@ PARAMS = [
         ),
     ),
     Case(
+        "text-classify-dataset-not-text",
+        ("check-params",),
+        "text_classify.datasets: 'watch' is sensor data, not text classification",
+        prepare=params_file(
+            {
+                "compare": COMPARE,
+                "text_classify": {
+                    "datasets": ["tweet_sentiment", "watch"],
+                    "models": ["gru"],
+                    "seeds": [0],
+                    "budget": "smoke",
+                },
+            }
+        ),
+    ),
+    Case(
         "tune-lr-as-text",
         ("check-params",),
         "tune.flags.lr must be a non-empty list of numbers > 0 (write 1e-4 as 0.0001",

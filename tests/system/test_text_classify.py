@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 from datasets import load_from_disk
-from helpers.cli import SMOKE, run_cli
+from helpers.cli import ROOT, SMOKE, run_cli
 from helpers.hub_standin import HubStandin, hub_env, hub_standin  # noqa: F401
 
 from seqbench.data import fetch
@@ -75,6 +75,8 @@ def test_splits_follow_the_seeded_hash_of_the_text_and_fetch_is_deterministic(ra
     again = fetch.fetch(["tweet_sentiment"], tmp_path)["tweet_sentiment"]
     first = json.loads((raw / "tweet_sentiment" / "provenance.json").read_text())
     assert again["content_hash"] == first["content_hash"]
+    config = (ROOT / "src/seqbench/conf/data/tweet_sentiment.yaml").read_text()
+    assert f"# pinned: {first['content_hash']}\n" in config  # the config's pin still holds
     # rows are shuffled within a split: the first 256 validation rows hold every class
     assert set(data["validation"]["label"][:256]) == {0, 1, 2}
 

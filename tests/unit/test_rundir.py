@@ -24,7 +24,7 @@ def test_dvc_training_stages_declare_the_files_rundir_names():
     stages = training_stages()
     assert set(stages) == {
         "train", "train-more", "activations", "activations-tanh", "memory", "memory-long",
-        "abilities",
+        "abilities", "text-classify",
     }  # fmt: skip
     fields = {"data": "[^/]+", "model": "[^/]+", "seed": "[^/]+", "clip": "(true|false)"}
     layouts = [re.compile(f"runs/{t.format(**fields)}$") for t in rundir.LAYOUTS.values()]
@@ -50,6 +50,7 @@ def test_the_configs_write_where_rundir_says():
     assert paths["run_dir"] == "${output_dir_or:${paths.default_run_dir}}"
     fields = {"data": "${data.name}", "model": "${model.name}", "seed": "${seed}"}
     studies = (("activations", "activations"), ("long_memory", "memory"), ("abilities",) * 2)
+    studies += (("text_classify",) * 2,)
     for study, layout in studies:
         folder = yaml.safe_load((config.CONF_DIR / "experiment" / f"{study}.yaml").read_text())
         clip = {"clip": "${lower:${task.clip_gradients}}"}

@@ -15,6 +15,7 @@ LAYOUTS = {  # below the runs folder, per kind of run: the same templates conf/ 
     "activations": "activations/{data}/{model}/clip-{clip}/{seed}",
     "memory": "memory/{data}/{model}/{seed}",
     "abilities": "abilities/{data}/{model}/{seed}",
+    "text_classify": "text_classify/{data}/{model}/{seed}",
 }
 
 
