@@ -230,3 +230,27 @@ def test_fetches_and_trains_at_smoke_size_from_the_command_line(tmp_path):
     )
     assert out["status"] == "finished" and out["monitor"] == "val/acc"
     assert 0 <= out["test"]["test/acc"] <= 1 and 0 <= out["test"]["test/f1"] <= 1
+
+
+def test_own_labelled_texts_from_local_files(tmp_path, monkeypatch):
+    from seqbench.data.sources import tables
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "texts").mkdir()
+    texts = [f"text number {i}" for i in range(60)]
+    parts = ["train"] * 40 + ["validation"] * 10 + ["test"] * 10
+    pq.write_table(
+        pa.table({"body": texts, "y": [i % 3 for i in range(60)], "part": parts}),
+        tmp_path / "texts" / "a.parquet",
+    )
+    built = tables.labelled_text("texts/*.parquet", ["a", "b", "c"], "body", "y")
+    seen = [t for s in SPLITS for t in built.splits[s]["text"]]
+    assert sorted(seen) == sorted(texts) and len(set(seen)) == 60  # each text in one split
+    by_column = tables.labelled_text(
+        "texts/*.parquet", ["a", "b", "c"], "body", "y", split={"by": "column", "column": "part"}
+    )
+    for split in SPLITS:
+        expected = {t for t, p in zip(texts, parts, strict=True) if p == split}
+        assert set(by_column.splits[split]["text"]) == expected
+        for text, label in zip(*by_column.splits[split][:].values(), strict=True):
+            assert label == int(text.rsplit(" ", 1)[1]) % 3

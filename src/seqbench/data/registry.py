@@ -44,6 +44,7 @@ BUILDERS: dict[str, tuple[Callable[..., Built], str | None]] = {
     "seqbench.data.sources.hub.sensor": (hub.sensor, "sensor"),
     "seqbench.data.sources.hub.labelled_text": (hub.labelled_text, "text_classify"),
     "seqbench.data.sources.tables.sensor": (tables.sensor, "sensor"),
+    "seqbench.data.sources.tables.labelled_text": (tables.labelled_text, "text_classify"),
     "seqbench.data.sources.text_files.text": (text_files.text, "text"),
     "seqbench.data.sources.digits.build": (digits.build, "sensor"),
     "seqbench.data.sources.mnist1d.build": (mnist1d.build, "sensor"),
