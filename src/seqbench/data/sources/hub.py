@@ -160,12 +160,7 @@ def labelled_text(
     train rows whose text hashes (blake2b, ``seed``) below ``validation``. ``labels`` names the
     classes in id order; a row whose label is neither an id nor a name is refused."""
     where = f"{repo}@{revision}"
-    if (
-        not isinstance(labels, list)
-        or len(labels) < 2
-        or not all(isinstance(n, str) for n in labels)
-    ):
-        raise DataError(f"{where}: source.labels must list the class names in id order (2 or more)")
+    labelled_text_rows.check_labels(labels, where)
     if validation_split is None and not (isinstance(validation, float) and 0 < validation < 1):
         raise DataError(
             f"{where}: source.validation must be a fraction between 0 and 1, got {validation!r}"

@@ -20,6 +20,14 @@ def features(names: Sequence[str]) -> Features:
     return Features({"text": Value("string"), "label": ClassLabel(names=list(names))})
 
 
+def check_labels(labels: object, where: str) -> None:
+    """The class names a config gives, in id order: a list of two or more strings."""
+    if not (
+        isinstance(labels, list) and len(labels) >= 2 and all(isinstance(n, str) for n in labels)
+    ):
+        raise DataError(f"{where}: source.labels must list the class names in id order (2 or more)")
+
+
 def label_ids(values: Sequence[object], names: Sequence[str], where: str) -> list[int]:
     """Each row's class id: an integer id below ``len(names)`` or one of the ``names``
     themselves; anything else is refused naming the value and the classes."""

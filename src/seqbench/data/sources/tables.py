@@ -99,12 +99,7 @@ def labelled_text(
 
     where = f"source.files {files!r}"
     rule = splits.check_rule(split or {"by": "document"}, ("document", "column"), where)
-    if (
-        not isinstance(labels, list)
-        or len(labels) < 2
-        or not all(isinstance(n, str) for n in labels)
-    ):
-        raise DataError(f"{where}: source.labels must list the class names in id order (2 or more)")
+    rows_of.check_labels(labels, where)
     root, found = find(files)
     texts, classes, named, checksums = [], [], [], {}
     for path in found:
