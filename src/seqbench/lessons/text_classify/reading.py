@@ -62,8 +62,11 @@ def text_reading(found: dict[str, Results]) -> list[str]:
         if leader:
             lines.append(f"{data}: {leader}'s worst seed is above every other model's best seed.")
         elif len(results.acc) > 1:
-            lines.append(
-                f"{data}: no model is ahead of the others on every seed (or fewer than "
-                f"{SEEDS} seeds each): no winner."
+            few = [m for m, values in results.acc.items() if len(values) < SEEDS]
+            why = (
+                f"{', '.join(few)} {'has' if len(few) == 1 else 'have'} fewer than {SEEDS} seeds"
+                if few
+                else "no model's worst seed is above every other model's best"
             )
+            lines.append(f"{data}: {why}: no winner.")
     return lines
