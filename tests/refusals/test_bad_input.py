@@ -23,7 +23,8 @@ def test_unknown_dataset_name_lists_the_known_ones(tmp_path):
     classic += ("japanese_vowels", "basic_motions")
     forecast = ("airline", "watch_forecast", "etth1")
     anomaly = ("mitdb", "yahoo")
-    for name in (*shipped, *probes, *classic, *forecast, *anomaly):
+    texts = ("tweet_sentiment", "sst2")
+    for name in (*shipped, *probes, *classic, *forecast, *anomaly, *texts):
         assert name in line
     assert not any(tmp_path.iterdir())  # refused before building anything
 

@@ -227,6 +227,18 @@ RESOURCES = [
     ),
 ]
 
+
+def wrong_kind(section: str, key: str, good: str, what: str) -> Case:
+    """A study given data of another kind (the sensor set watch) beside its own."""
+    study = {key: [good, "watch"], "models": ["gru"], "seeds": [0], "budget": "smoke"}
+    return Case(
+        f"{section}-{key}-not-{good}-kind",
+        ("check-params",),
+        f"{section}.{key}: 'watch' is sensor data, not {what}",
+        prepare=params_file({"compare": COMPARE, section: study}),
+    )
+
+
 PARAMS = [
     Case(
         "compare-models-empty",
@@ -307,22 +319,6 @@ PARAMS = [
         ),
     ),
     Case(
-        "abilities-probe-not-a-probe",
-        ("check-params",),
-        "abilities.probes: 'watch' is sensor data, not an ability probe",
-        prepare=params_file(
-            {
-                "compare": COMPARE,
-                "abilities": {
-                    "probes": ["mqar", "watch"],
-                    "models": ["gru"],
-                    "seeds": [0],
-                    "budget": "smoke",
-                },
-            }
-        ),
-    ),
-    Case(
         "abilities-models-unknown",
         ("check-params",),
         "abilities.models: unknown 'mamba2'",
@@ -332,38 +328,6 @@ PARAMS = [
                 "abilities": {
                     "probes": ["parity"],
                     "models": ["mamba2"],
-                    "seeds": [0],
-                    "budget": "smoke",
-                },
-            }
-        ),
-    ),
-    Case(
-        "forecast-dataset-not-a-series",
-        ("check-params",),
-        "forecast.datasets: 'watch' is sensor data, not a series to forecast",
-        prepare=params_file(
-            {
-                "compare": COMPARE,
-                "forecast": {
-                    "datasets": ["watch_forecast", "watch"],
-                    "models": ["gru"],
-                    "seeds": [0],
-                    "budget": "smoke",
-                },
-            }
-        ),
-    ),
-    Case(
-        "anomaly-dataset-not-anomaly-data",
-        ("check-params",),
-        "anomaly.datasets: 'watch' is sensor data, not labelled anomaly data",
-        prepare=params_file(
-            {
-                "compare": COMPARE,
-                "anomaly": {
-                    "datasets": ["mitdb", "watch"],
-                    "models": ["gru"],
                     "seeds": [0],
                     "budget": "smoke",
                 },
@@ -423,6 +387,12 @@ PARAMS = [
     ),
     Case("params-missing", ("check-params", "nothing.yaml"), "nothing.yaml does not exist"),
     Case("params-a-directory", ("check-params", "data"), "data does not exist or is not a file"),
+]
+PARAMS += [
+    wrong_kind("abilities", "probes", "mqar", "an ability probe"),
+    wrong_kind("forecast", "datasets", "watch_forecast", "a series to forecast"),
+    wrong_kind("anomaly", "datasets", "mitdb", "labelled anomaly data"),
+    wrong_kind("text_classify", "datasets", "tweet_sentiment", "text classification"),
 ]
 
 CHECKPOINTS = [

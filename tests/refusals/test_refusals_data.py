@@ -481,8 +481,62 @@ def own_data(split=None, relabel=None, **source):
     return prepare
 
 
+def own_texts(change=None, **source):
+    """A prepare step: my_conf/data/texts.yaml reading texts/reviews.csv (text, sentiment),
+    ``change`` applied to the rows first, ``source`` changed."""
+
+    def prepare(project):
+        rows = {
+            "review": [f"review {i}: {'good' if i % 2 else 'bad'}" for i in range(40)],
+            "sentiment": ["positive" if i % 2 else "negative" for i in range(40)],
+        }
+        if change:
+            change(rows)
+        (project / "texts").mkdir()
+        lines = ["review,sentiment"] + [f'"{t}",{y}' for t, y in zip(*rows.values(), strict=True)]
+        (project / "texts" / "reviews.csv").write_text("\n".join(lines) + "\n")
+        node = {
+            "_target_": "seqbench.data.sources.tables.labelled_text",
+            "files": "texts/*.csv",
+            "labels": ["negative", "positive"],
+            "text_column": "review",
+            "label_column": "sentiment",
+        }
+        (project / "my_conf" / "data").mkdir(parents=True)
+        config = {"defaults": ["_text_classify"], "name": "texts", "source": node | source}
+        (project / "my_conf" / "data" / "texts.yaml").write_text(yaml.safe_dump(config))
+
+    return prepare
+
+
+def _set(column: str, row: int, value: str):
+    def change(rows):
+        rows[column][row] = value
+
+    return change
+
+
+TEXTS = ("fetch", "texts", "--config-dir", "my_conf")
 MINE = ("fetch", "mine", "--config-dir", "my_conf")
 OWN_DATA = [
+    Case(
+        "own-texts-label-column-missing",
+        TEXTS,
+        "texts/reviews.csv has no column 'stars' (label_column); its columns: review, sentiment",
+        prepare=own_texts(label_column="stars"),
+    ),
+    Case(
+        "own-texts-unknown-label",
+        TEXTS,
+        "texts/reviews.csv: row 3 has the label 'meh', which is not one of the classes",
+        prepare=own_texts(_set("sentiment", 3, "meh")),
+    ),
+    Case(
+        "own-texts-empty-text",
+        TEXTS,
+        "texts/reviews.csv: row 5 has an empty text; drop empty rows",
+        prepare=own_texts(_set("review", 5, "   ")),
+    ),
     Case(
         "own-data-unknown-source-target",
         MINE,

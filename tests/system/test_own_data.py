@@ -153,7 +153,9 @@ def test_every_shipped_dataset_is_a_config_file_naming_an_allowed_builder():
     classic |= {"japanese_vowels", "basic_motions"}
     forecast = {"airline", "watch_forecast", "etth1"}
     anomaly = {"mitdb", "yahoo"}
-    assert set(specs) == shipped | probes | classic | forecast | anomaly
+    texts = {"tweet_sentiment", "sst2"}
+    assert set(specs) == shipped | probes | classic | forecast | anomaly | texts
+    assert {specs[name].kind for name in texts} == {"text_classify"}
     assert {specs[name].kind for name in probes} == {"ability"}
     assert {specs[name].kind for name in forecast} == {"forecast"}
     assert {specs[name].kind for name in anomaly} == {"anomaly"}

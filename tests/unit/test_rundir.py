@@ -24,7 +24,7 @@ def test_dvc_training_stages_declare_the_files_rundir_names():
     stages = training_stages()
     assert set(stages) == {
         "train", "train-more", "activations", "activations-tanh", "memory", "memory-long",
-        "abilities", "forecast", "anomaly",
+        "abilities", "forecast", "anomaly", "text-classify",
     }  # fmt: skip
     fields = {"data": "[^/]+", "model": "[^/]+", "seed": "[^/]+", "clip": "(true|false)"}
     layouts = [re.compile(f"runs/{t.format(**fields)}$") for t in rundir.LAYOUTS.values()]
@@ -55,6 +55,7 @@ def test_the_configs_write_where_rundir_says():
         ("abilities",) * 2,
         ("forecast",) * 2,
         ("anomaly",) * 2,
+        ("text_classify",) * 2,
     )
     for study, layout in studies:
         folder = yaml.safe_load((config.CONF_DIR / "experiment" / f"{study}.yaml").read_text())

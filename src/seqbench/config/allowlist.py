@@ -43,6 +43,7 @@ TASK_KINDS = {
     "seqbench.tasks.Forecast": "forecast",
     "seqbench.tasks.ForecastAutoregressive": "forecast",
     "seqbench.tasks.Anomaly": "anomaly",
+    "seqbench.tasks.TextClassify": "text_classify",
 }
 # the kind of data each DataModule gives; None: its ``task`` option (adding or copy)
 DATA_KINDS = {
@@ -53,6 +54,7 @@ DATA_KINDS = {
     "seqbench.data.abilities.AbilityDataModule": "ability",
     "seqbench.data.series.SeriesDataModule": "forecast",
     "seqbench.data.anomaly.AnomalyDataModule": "anomaly",
+    "seqbench.data.text_classes.TextClassesDataModule": "text_classify",
 }
 TASK_FOR_KIND = {
     "text": "language_model",
@@ -62,6 +64,7 @@ TASK_FOR_KIND = {
     "ability": "ability",
     "forecast": "forecast",
     "anomaly": "anomaly",
+    "text_classify": "text_classify",
 }
 OPTIMIZERS = ("Adam", "AdamW", "NAdam", "RAdam", "Adamax", "SGD", "RMSprop", "Adagrad")
 SCHEDULERS = ("CosineAnnealingLR", "LinearLR", "StepLR", "MultiStepLR", "ExponentialLR")

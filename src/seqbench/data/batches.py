@@ -88,6 +88,32 @@ class PaddedRecordings(_Gather):
         )
 
 
+class PaddedTokens(_Gather):
+    """Token sequences of different lengths, one label each: a batch is ``(x, y, lengths)``
+    with x an int64 (B, T) of ids padded at the END with ``pad`` to the batch's longest
+    sequence. As with :class:`PaddedRecordings`, the task reads each label at the sequence's
+    own last step, which a causal model computes without seeing the padding."""
+
+    def __init__(self, ids: np.ndarray, lengths: np.ndarray, labels: np.ndarray, pad: int = 0):
+        self.ids, self.lengths, self.labels, self.pad = ids, lengths, labels, pad
+        self.offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
+        lengths = self.lengths[indices]
+        steps = np.arange(lengths.max())
+        real = steps < lengths[:, None]  # (B, T): True on a sequence's own tokens
+        rows = np.where(real, self.offsets[indices, None] + steps, 0)
+        x = np.where(real, self.ids[rows], self.pad).astype(np.int64)
+        return (
+            torch.from_numpy(x),
+            torch.from_numpy(self.labels[indices]),
+            torch.from_numpy(lengths.astype(np.int64)),
+        )
+
+
 class Pairs(_Gather):
     """Inputs and targets that are already one example per row."""
 

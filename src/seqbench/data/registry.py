@@ -27,6 +27,7 @@ from seqbench.data.sources import (
     synthetic,
     tables,
     text_files,
+    tweets,
     uea,
     watch,
 )
@@ -43,7 +44,9 @@ BUILDERS: dict[str, tuple[Callable[..., Built], str | None]] = {
     "seqbench.data.sources.abilities.parity": (abilities.parity, "ability"),
     "seqbench.data.sources.hub.text": (hub.text, "text"),
     "seqbench.data.sources.hub.sensor": (hub.sensor, "sensor"),
+    "seqbench.data.sources.hub.labelled_text": (hub.labelled_text, "text_classify"),
     "seqbench.data.sources.tables.sensor": (tables.sensor, "sensor"),
+    "seqbench.data.sources.tables.labelled_text": (tables.labelled_text, "text_classify"),
     "seqbench.data.sources.text_files.text": (text_files.text, "text"),
     "seqbench.data.sources.digits.build": (digits.build, "sensor"),
     "seqbench.data.sources.mnist1d.build": (mnist1d.build, "sensor"),
@@ -52,15 +55,16 @@ BUILDERS: dict[str, tuple[Callable[..., Built], str | None]] = {
     "seqbench.data.sources.series.watch": (series.watch, "forecast"),
     "seqbench.data.sources.series.hub": (series.hub, "forecast"),
     "seqbench.data.sources.anomaly.build": (anomaly.build, "anomaly"),
+    "seqbench.data.sources.tweets.build": (tweets.build, "text_classify"),
 }
-KINDS = ("text", "sensor", "adding", "copy", "ability", "forecast", "anomaly")
+KINDS = ("text", "sensor", "adding", "copy", "ability", "forecast", "anomaly", "text_classify")
 _PARAMETRIC = re.compile(r"^(adding|copy)-T([1-9][0-9]*)$")
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    kind: str  # "text" | "sensor" | "adding" | "copy" | "ability" | "forecast": DataModule, task
+    kind: str  # one of KINDS: which DataModule and task it goes with
     summary: str
     build: Callable[[], Built]
     default: bool = False  # built by a bare `seqbench fetch` and pinned by data.dvc

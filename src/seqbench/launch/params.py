@@ -83,7 +83,7 @@ def _seeds(compare: dict) -> None:
 
 def check(params: dict) -> None:
     """Every section's names and numbers: compare, activations, memory, the studies (abilities,
-    forecast, anomaly), tune."""
+    forecast, anomaly, text_classify), tune."""
     models, budgets = group_options("model"), group_options("budget")
     compare = _section(params, "compare", required=True)
     for key in ("models", "datasets"):
@@ -135,6 +135,7 @@ STUDIES = (
     ("abilities", "probes", "ability", "an ability probe"),
     ("forecast", "datasets", "forecast", "a series to forecast"),
     ("anomaly", "datasets", "anomaly", "labelled anomaly data"),
+    ("text_classify", "datasets", "text_classify", "text classification"),
 )
 
 

@@ -137,6 +137,7 @@ KIND_WORDS = {
     "copy": "copy memory",
     "ability": "ability probe",
     "anomaly": "anomaly detection (forecast error)",
+    "text_classify": "text classification",
 }
 SPLIT_WORDS = {"test": "test", "val": "validation"}
 LOSS_UNITS = {"text": "nats/char", "copy": "nats/step", "ability": "nats/answer"}

@@ -17,6 +17,7 @@ LAYOUTS = {  # below the runs folder, per kind of run: the same templates conf/ 
     "abilities": "abilities/{data}/{model}/{seed}",
     "forecast": "forecast/{data}/{model}/{seed}",
     "anomaly": "anomaly/{data}/{model}/{seed}",
+    "text_classify": "text_classify/{data}/{model}/{seed}",
 }
 
 

@@ -7,9 +7,10 @@ from seqbench.tasks.classifier import Classifier
 from seqbench.tasks.forecast import Forecast, ForecastAutoregressive
 from seqbench.tasks.language_model import LanguageModel
 from seqbench.tasks.memory import Adding, Copy
+from seqbench.tasks.text_classify import TextClassify
 
 TASKS = (LanguageModel, Classifier, Adding, Copy, Ability, Forecast, ForecastAutoregressive)
-TASKS += (Anomaly,)
+TASKS += (Anomaly, TextClassify)
 TASK_KINDS = {task.__name__: task.kind for task in TASKS}
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "ForecastAutoregressive",
     "LanguageModel",
     "SequenceTask",
+    "TextClassify",
 ]

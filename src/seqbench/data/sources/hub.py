@@ -14,6 +14,7 @@ from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
 from seqbench.data import splits
 from seqbench.data.sources import Built, sensor_table
+from seqbench.data.sources import labelled_text as labelled_text_rows
 from seqbench.errors import DataError
 
 SPLITS = ("train", "validation", "test")
@@ -137,4 +138,75 @@ def sensor(
     source = {"type": "hub", "repo": repo, "revision": revision, "sha": sha}
     return sensor_table.build(
         table, rule, source, channels, label, subject, recording, sample_rate_hz, licence
+    )
+
+
+def labelled_text(
+    repo: str,
+    revision: str,
+    labels: list[str],
+    text_column: str = "text",
+    label_column: str = "label",
+    test_split: str = "test",
+    validation_split: str | None = "validation",
+    validation: float = 0.1,
+    seed: int = 0,
+    licence: str = UNSTATED,
+) -> Built:
+    """A labelled text repo (IMDB, SST-2) as seqbench's text-classification schema.
+
+    ``test_split`` names the repo split scored as test (SST-2 hides its test labels, so its
+    validation serves); with ``validation_split: null`` validation is carved from the repo's
+    train rows whose text hashes (blake2b, ``seed``) below ``validation``. ``labels`` names the
+    classes in id order; a row whose label is neither an id nor a name is refused."""
+    where = f"{repo}@{revision}"
+    labelled_text_rows.check_labels(labels, where)
+    if validation_split is None and not (isinstance(validation, float) and 0 < validation < 1):
+        raise DataError(
+            f"{where}: source.validation must be a fraction between 0 and 1, got {validation!r}"
+        )
+    wanted = (
+        ("train", test_split)
+        if validation_split is None
+        else ("train", validation_split, test_split)
+    )
+    loaded, sha = load(repo, revision, tuple(dict.fromkeys(wanted)))
+    for column, role in ((text_column, "text_column"), (label_column, "label_column")):
+        if column not in loaded["train"].column_names:
+            raise DataError(
+                f"{repo} has no column {column!r} (source.{role}); its columns: "
+                f"{', '.join(loaded['train'].column_names)}"
+            )
+    parts = {}
+    for split, name in (("train", "train"), ("test", test_split), ("validation", validation_split)):
+        if name is None:
+            continue
+        rows = loaded[name]
+        labelled_text_rows.check_texts(rows[text_column], f"{where} {name}")
+        ids = labelled_text_rows.label_ids(rows[label_column], labels, f"{where} {name}")
+        parts[split] = (list(rows[text_column]), ids)
+    if validation_split is None:
+        texts, ids = parts["train"]
+        held = [splits.unit(text, seed) < validation for text in texts]
+        parts["validation"] = tuple(
+            [v for v, h in zip(values, held, strict=True) if h] for values in (texts, ids)
+        )
+        parts["train"] = tuple(
+            [v for v, h in zip(values, held, strict=True) if not h] for values in (texts, ids)
+        )
+        words = (
+            f"test: the repo's {test_split} split; validation: its train rows whose text hashes "
+            f"(blake2b, seed {seed}) below {validation:g}; train: the other train rows"
+        )
+    else:
+        words = (
+            f"the repo's own splits (train, {validation_split} as validation, {test_split} as test)"
+        )
+    parts = {s: labelled_text_rows.shuffled(*rows, seed=seed) for s, rows in parts.items()}
+    return Built(
+        splits=labelled_text_rows.build_splits(parts, labels, where),
+        source={"type": "hub", "repo": repo, "revision": revision, "sha": sha},
+        split_rule=words + f"; rows within a split in numpy default_rng({seed}) order",
+        licence=licence,
+        extra={"classes": list(labels)},
     )

@@ -82,3 +82,59 @@ def sensor(
         sample_rate_hz,
         licence,
     )
+
+
+def labelled_text(
+    files: str,
+    labels: list[str],
+    text_column: str = "text",
+    label_column: str = "label",
+    split: dict | None = None,
+    licence: str = UNSTATED,
+) -> Built:
+    """Local labelled texts (one row per text, any of the files' formats) split by a seeded
+    hash of the text (``split: {by: document}``, so a repeated text never spans two splits)
+    or by a column naming each row's split; ``labels`` names the classes in id order."""
+    from seqbench.data.sources import labelled_text as rows_of
+
+    where = f"source.files {files!r}"
+    rule = splits.check_rule(split or {"by": "document"}, ("document", "column"), where)
+    rows_of.check_labels(labels, where)
+    root, found = find(files)
+    texts, classes, named, checksums = [], [], [], {}
+    for path in found:
+        shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        table = read(path, shown)
+        needed = [(text_column, "text_column"), (label_column, "label_column")]
+        if rule["by"] == "column":
+            needed.append((rule["column"], "split column"))
+        for column, role in needed:
+            if column not in table.column_names:
+                raise DataError(
+                    f"{shown} has no column {column!r} ({role}); its columns: "
+                    f"{', '.join(table.column_names)}"
+                )
+        part = table.column(text_column).to_pylist()
+        rows_of.check_texts(part, shown)
+        classes += rows_of.label_ids(table.column(label_column).to_pylist(), labels, shown)
+        texts += part
+        if rule["by"] == "column":
+            named += splits.by_column(table.column(rule["column"]).to_pylist(), rule["column"])
+        checksums[shown] = snapshot.file_md5(path)
+    if rule["by"] == "document":
+        assigned = splits.assign(texts, rule["fractions"], rule["seed"], "text")
+        named = [assigned[text] for text in texts]
+    parts = {s: ([], []) for s in rows_of.SPLITS}
+    for text, label, split_name in zip(texts, classes, named, strict=True):
+        parts[split_name][0].append(text)
+        parts[split_name][1].append(label)
+    seed = rule.get("seed", 0)
+    parts = {s: rows_of.shuffled(*rows, seed=seed) for s, rows in parts.items()}
+    return Built(
+        splits=rows_of.build_splits(parts, labels, where),
+        source={"type": "files", "glob": files, "md5": checksums},
+        split_rule=splits.rule_words(rule)
+        + f"; rows within a split in numpy default_rng({seed}) order",
+        licence=licence,
+        extra={"classes": list(labels)},
+    )

@@ -1,0 +1,1 @@
+"""Text classification beside its simple baselines (majority class, bag of characters)."""
