@@ -10,7 +10,8 @@ import torch
 from datasets import Dataset, DatasetDict
 
 from seqbench.data import registry
-from seqbench.data.anomaly import AnomalyDataModule, last_value_scores, zscore_scores
+from seqbench.data.anomaly import AnomalyDataModule
+from seqbench.data.anomaly_scores import last_value_scores, zscore_scores
 from seqbench.data.sources.anomaly import anomaly_features, parse, split_series
 from seqbench.errors import DataError
 from seqbench.lessons.streaming.measure import backbone_of

@@ -15,38 +15,16 @@ context steps carry the label :data:`CONTEXT` and are never scored.
 from typing import Any
 
 import numpy as np
-import torch
 from datasets import DatasetDict
-from torchmetrics.functional.classification import binary_auroc, binary_average_precision
 
+from seqbench.data.anomaly_scores import last_value_scores, threshold_free, zscore_scores
 from seqbench.data.batches import Pairs
 from seqbench.data.datamodule import SPLITS, SnapshotDataModule, check_range, check_windows
+from seqbench.data.timeseries import apply_scale, fit_scale
 
 EVAL_SPLITS = ("validation", "test")
 BEFORE = {"validation": "train", "test": "validation"}
 CONTEXT = -1  # the label of a context step: read, forecast, never scored
-
-
-def zscore_scores(signal: np.ndarray) -> np.ndarray:
-    """Baseline: how far each standardised sample lies from the train mean (largest channel)."""
-    return np.abs(signal).max(axis=-1)
-
-
-def last_value_scores(signal: np.ndarray) -> np.ndarray:
-    """Baseline: squared error of forecasting each sample by the one before it; step 0 has
-    no forecast and scores 0 (the scored steps start at 1, as the model's do)."""
-    errors = np.zeros(len(signal), dtype=np.float64)
-    errors[1:] = ((signal[1:] - signal[:-1]) ** 2).sum(axis=-1)
-    return errors
-
-
-def threshold_free(scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """AUROC and AUPRC (average precision) of scores against 0/1 labels."""
-    s, y = torch.as_tensor(scores, dtype=torch.float64), torch.as_tensor(labels).long()
-    return {
-        "auroc": float(binary_auroc(s, y)),
-        "auprc": float(binary_average_precision(s, y)),
-    }
 
 
 class AnomalyDataModule(SnapshotDataModule):
@@ -77,9 +55,9 @@ class AnomalyDataModule(SnapshotDataModule):
         train, train_labels = raw["train"]
         normal = train[train_labels == 0]
         self.channels = train.shape[1]
-        self.mean, self.std = normal.mean(axis=0), normal.std(axis=0) + 1e-6
+        self.mean, self.std = fit_scale([normal])
         self.series = {
-            s: (((x - self.mean) / self.std).astype(np.float32), y.astype(np.int64))
+            s: (apply_scale(x, self.mean, self.std), y.astype(np.int64))
             for s, (x, y) in raw.items()
         }
         built = {"train": self.train_windows(*self.series["train"])}

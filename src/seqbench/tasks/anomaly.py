@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import CatMetric, MeanMetric, Metric, MetricCollection
 
-from seqbench.data.anomaly import threshold_free
+from seqbench.data.anomaly_scores import threshold_free
 from seqbench.tasks.base import SequenceTask
 
 
