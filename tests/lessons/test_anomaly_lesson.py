@@ -16,14 +16,21 @@ BASELINES = {
 }
 
 
-def run(tmp_path, model, seed, auroc, status="finished", study="anomaly"):
+def curve(falling: bool) -> list[dict]:
+    """Validation loss over 1000 steps: flat after its first drop, or falling to the end."""
+    steps = range(100, 1001, 100)
+    return [{"step": s, "val/loss": 1 - s / 1100 if falling else 0.5} for s in steps]
+
+
+def run(tmp_path, model, seed, auroc, status="finished", study="anomaly", falling=False):
     test = {f"test/{k}": v for k, v in dict(auroc=auroc, auprc=0.6, precision=0.5,
-            recall=0.4, f1=0.44, delay=3.0, step_ms=0.2 + seed / 10).items()}  # fmt: skip
+            recall=0.4, f1=0.44, delay=3.0, step_ms=0.2 + seed / 10, loss=0.1).items()}  # fmt: skip
     return Run(
         tmp_path / f"{model}-{seed}",
         {"study": study, "data": "mitdb", "model": model, "seed": seed, "status": status,
          "monitor": "val/loss", "test": test if status == "finished" else {},
          "test_extra": {"baselines": BASELINES}, "reason": "boom"},
+        curve(falling),
     )  # fmt: skip
 
 
@@ -49,6 +56,14 @@ def test_the_section_lists_every_model_beside_the_baselines(tmp_path):
     assert "fastest lru 0.200 ms, slowest gru 0.300 ms" in text  # gru: mean of .2, .3, .4
     assert "Failed or unfinished: mitdb/rnn/0: boom." in text
     assert found.figures[0].svg.lstrip().startswith("<svg")
+
+
+def test_a_curve_still_falling_names_no_winner(tmp_path):
+    runs = [run(tmp_path, "gru", s, 0.70 + s / 100) for s in range(3)]
+    runs += [run(tmp_path, "lstm", s, 0.6, falling=True) for s in range(3)]
+    text = " ".join(section(runs, tmp_path).reading)
+    assert "Highest" not in text
+    assert "mitdb: no winner is named: lstm was still improving at the end of training" in text
 
 
 def test_one_seed_never_names_a_winner(tmp_path):

@@ -3,6 +3,7 @@ recurrent models only when it beats every seed of each, and no winner comes from
 
 from pathlib import Path
 
+from seqbench.lessons.curves import mark_unsettled
 from seqbench.lessons.forecast.measure import measured
 from seqbench.lessons.forecast.reading import forecast_reading
 
@@ -12,7 +13,13 @@ BASELINES = {
 }
 
 
-def runs(results: dict[str, list[float]]) -> list:
+def curve(falling: bool) -> list[dict]:
+    """Validation MSE over 1000 steps: flat after its first drop, or falling to the end."""
+    steps = range(100, 1001, 100)
+    return [{"step": s, "val/mse": 1 - s / 1100 if falling else 0.5} for s in steps]
+
+
+def runs(results: dict[str, list[float]], falling: tuple[str, ...] = ()) -> list:
     from seqbench.rundir.run import Run
 
     made = []
@@ -24,6 +31,7 @@ def runs(results: dict[str, list[float]]) -> list:
                 "model": model,
                 "seed": seed,
                 "study": "forecast",
+                "monitor": "val/mse",
                 "test": {"test/mse": mse, "test/mae": mse / 2},
                 "test_extra": {
                     "baselines": BASELINES,
@@ -34,12 +42,14 @@ def runs(results: dict[str, list[float]]) -> list:
                     "baseline_windows": 10,
                 },
             }
-            made.append(Run(Path(f"{model}/{seed}"), metrics))
+            made.append(Run(Path(f"{model}/{seed}"), metrics, curve(model in falling)))
     return made
 
 
-def reading(results: dict[str, list[float]]) -> str:
-    datasets, failed = measured(runs(results))
+def reading(results: dict[str, list[float]], falling: tuple[str, ...] = ()) -> str:
+    made = runs(results, falling)
+    datasets, failed = measured(made)
+    mark_unsettled(datasets, made)
     assert not failed
     return " ".join(forecast_reading(datasets))
 
@@ -54,6 +64,12 @@ def test_linear_beats_every_recurrent_model_only_when_every_seed_says_so():
     said = reading({"gru": [0.6, 0.45, 0.65], "lstm": [0.55, 0.8, 0.6]})
     assert "linear model beats" not in said  # one gru seed is below the linear MSE
     assert "No model's test MSE is below every other model's on every seed." in said
+
+
+def test_a_curve_still_falling_names_no_winner():
+    said = reading({"gru": [0.6] * 3, "transformer": [0.4] * 3}, falling=("gru",))
+    assert "lowest test MSE" not in said
+    assert "s: no winner is named: gru was still improving at the end of training" in said
 
 
 def test_one_seed_names_no_winner():

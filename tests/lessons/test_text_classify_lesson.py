@@ -92,6 +92,13 @@ def test_verdicts_and_sentences_come_from_the_numbers():
         "d, gru: test accuracy 0.570, macro F1 0.400 (n=3); above the bag of characters "
         "on 2 of 3 seeds: undecided." in lines
     )
+    assert "d: lstm's worst seed is above every other model's best seed." in lines
+    results.unsettled = ["gru"]  # its validation curve was still falling: no winner
+    lines = text_reading({"d": results})
+    assert not any("worst seed is above" in line for line in lines)
+    still = "d: no winner is named: gru was still improving at the end of training"
+    assert still in " ".join(lines)
+    results.unsettled = []
     results.acc["gru"] = [0.55, 0.57, 0.605]  # gru's best above lstm's worst: no winner
     assert ahead(results) is None
     said = "d: no model's worst seed is above every other model's best: no winner."

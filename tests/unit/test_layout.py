@@ -30,6 +30,10 @@ LAYERS = {  # each top-level module or package of seqbench, bottom to top
 }
 SUBLAYERS = {  # a module that sits above its package's layer
     "lessons.tuning": 11,  # ranks with the report's own verdict rules (report.judgement)
+    "lessons.curves": 11,  # whether curves flattened: the report's rule (report.convergence)
+    "lessons.forecast": 11,  # their sections name a winner only by lessons.curves
+    "lessons.anomaly": 11,
+    "lessons.text_classify": 11,
 }
 LONG = 400  # lines: past this a file is worth a second look
 

@@ -19,6 +19,7 @@ class Detection:
     data: str
     values: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # model -> metric
     baselines: dict[str, dict[str, float]] = field(default_factory=dict)  # name -> test/auroc..
+    unsettled: list[str] = field(default_factory=list)  # still improving (section)
 
     def of(self, model: str, metric: str) -> list[float]:
         return self.values.get(model, {}).get(metric, [])

@@ -7,6 +7,7 @@ baseline, only the numbers."""
 import statistics
 
 from seqbench.lessons.anomaly.measure import BASELINES, Detection
+from seqbench.lessons.curves import unsettled_words
 from seqbench.page.formats import names, number
 
 SEEDS = 3
@@ -64,7 +65,10 @@ def anomaly_reading(detection: Detection) -> list[str]:
             + ", ".join(f"{m} AUROC {number(mean(detection.of(m, 'auroc')))}" for m in few)
             + "."
         )
-    if len(settled) > 1:
+    learning = [m for m in settled if m in detection.unsettled]
+    if len(settled) > 1 and learning:
+        lines.append(unsettled_words(detection.data, learning))
+    elif len(settled) > 1:
         top = max(settled, key=lambda m: mean(detection.of(m, "auroc")) or 0.0)
         lines.append(
             f"Highest mean test AUROC over {SEEDS}+ seeds: {top} "

@@ -6,6 +6,7 @@ from pathlib import Path
 from seqbench.lessons.anomaly.figure import anomaly_svg
 from seqbench.lessons.anomaly.measure import BASELINES, QUALITY, STUDY, Detection, measured
 from seqbench.lessons.anomaly.reading import anomaly_reading
+from seqbench.lessons.curves import mark_unsettled
 from seqbench.lessons.sources import study_runs
 from seqbench.models import model_rank
 from seqbench.page.formats import number, over_seeds
@@ -41,6 +42,7 @@ def table(detection: Detection) -> Table:
 
 def anomaly_section(runs: list[Run]) -> Section | None:
     found, failed = measured(runs)
+    mark_unsettled(found, runs)
     if not found and not failed:
         return None
     section = Section("anomaly", "Anomaly detection in sensor data", [])

@@ -23,6 +23,7 @@ class Dataset:
     mae: dict[str, list[float]] = field(default_factory=dict)
     by_horizon: dict[str, list[list[float]]] = field(default_factory=dict)
     windows: dict[str, list[int]] = field(default_factory=dict)  # test windows each run scored
+    unsettled: list[str] = field(default_factory=list)  # still improving (section)
 
 
 def measured(runs: list[Run]) -> tuple[dict[str, Dataset], list[str]]:

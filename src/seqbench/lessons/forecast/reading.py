@@ -3,11 +3,13 @@
 A model is said to beat (or lose to) a baseline only when every one of at least
 :data:`SEEDS` seeds does; "a linear model beats every recurrent model here" only when the
 linear baseline's test MSE is below every seed of every recurrent model measured. With fewer
-seeds the numbers are shown and no winner is named.
+seeds, or while a model's validation curve was still improving (seqbench.lessons.curves), the
+numbers are shown and no winner is named.
 """
 
 import statistics
 
+from seqbench.lessons.curves import unsettled_words
 from seqbench.lessons.forecast.measure import Dataset
 from seqbench.page.formats import names, number
 
@@ -84,6 +86,8 @@ def _ranking(data: Dataset, ready: list[str]) -> list[str]:
     """The best model, only when its worst seed is below every other model's best seed."""
     if len(ready) < 2:
         return []
+    if learning := [m for m in ready if m in data.unsettled]:
+        return [unsettled_words(data.name, learning)]
     order = sorted(ready, key=lambda m: statistics.fmean(data.mse[m]))
     first, rest = order[0], order[1:]
     if max(data.mse[first]) < min(min(data.mse[m]) for m in rest):

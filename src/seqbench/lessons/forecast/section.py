@@ -4,6 +4,7 @@ horizon step."""
 
 from pathlib import Path
 
+from seqbench.lessons.curves import mark_unsettled
 from seqbench.lessons.forecast.figure import horizon_svg
 from seqbench.lessons.forecast.measure import STUDY, Dataset, measured
 from seqbench.lessons.forecast.reading import WORDS, forecast_reading
@@ -34,6 +35,7 @@ def _table(data: Dataset) -> Table:
 
 def forecast_section(runs: list[Run]) -> Section | None:
     datasets, failed = measured(runs)
+    mark_unsettled(datasets, runs)
     if not datasets and not failed:
         return None
     section = Section("forecast", "Forecasting: models against simple baselines", [])

@@ -25,6 +25,7 @@ class Results:
     acc: dict[str, list[float]] = field(default_factory=dict)
     f1: dict[str, list[float]] = field(default_factory=dict)
     baselines: dict[str, dict[str, float]] = field(default_factory=dict)  # name -> test scores
+    unsettled: list[str] = field(default_factory=list)  # still improving (section)
 
 
 def measured(runs: list[Run], lessons_dir: Path) -> tuple[dict[str, Results], list[str]]:

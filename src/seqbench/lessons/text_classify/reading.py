@@ -3,10 +3,12 @@
 A model "beats" a baseline when every seed's test accuracy is above the baseline's, "does not"
 when no seed's is, and is "undecided" when the seeds disagree or fewer than :data:`SEEDS`
 finished. One model is said to be ahead of the others only when it has at least SEEDS seeds,
-as has every other, and its worst seed is above every other model's best seed."""
+as has every other, its worst seed is above every other model's best seed, and every model's
+validation curve had flattened (seqbench.lessons.curves)."""
 
 import statistics
 
+from seqbench.lessons.curves import unsettled_words
 from seqbench.lessons.text_classify.measure import Results
 from seqbench.page.formats import number
 
@@ -59,7 +61,10 @@ def text_reading(found: dict[str, Results]) -> list[str]:
                 )
             lines.append(line + ".")
         leader = ahead(results)
-        if leader:
+        learning = [m for m in results.acc if m in results.unsettled]
+        if len(results.acc) > 1 and learning:
+            lines.append(unsettled_words(data, learning))
+        elif leader:
             lines.append(f"{data}: {leader}'s worst seed is above every other model's best seed.")
         elif len(results.acc) > 1:
             few = [m for m, values in results.acc.items() if len(values) < SEEDS]

@@ -3,6 +3,7 @@ and macro F1 (mean ± std over seeds) beside the baselines, the seed spread and 
 
 from pathlib import Path
 
+from seqbench.lessons.curves import mark_unsettled
 from seqbench.lessons.sources import study_runs
 from seqbench.lessons.text_classify.figure import text_svg
 from seqbench.lessons.text_classify.measure import STUDY, measured
@@ -15,6 +16,7 @@ from seqbench.rundir.run import Run
 
 def text_section(runs: list[Run], lessons_dir: Path) -> Section | None:
     found, failed = measured(runs, lessons_dir)
+    mark_unsettled(found, runs)
     if not found and not failed:
         return None
     section = Section("text-classify", "Text classification beside simple baselines", [])
