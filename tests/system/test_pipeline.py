@@ -33,7 +33,7 @@ def test_unknown_model_dataset_or_budget_lists_the_valid_names(tmp_path):
         (
             "datasets",
             ["watch", "mnist"],
-            "unknown dataset 'mnist'; known datasets: adding, basic_motions, copy, digits, digits_",
+            "unknown dataset 'mnist'; known datasets: adding, airline, basic_motions, copy",
         ),
         ("budget", "huge", "compare.budget: unknown 'huge'; valid: default, full, probe, smoke"),
         ("seeds", [-1], "compare.seeds must be a list of integers >= 0"),
