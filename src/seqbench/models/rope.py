@@ -31,7 +31,7 @@ def rotate(x: Tensor, start: int, theta: Tensor, *, interleaved: bool) -> Tensor
     Computed and returned in :func:`working_dtype`: the caller decides where to round."""
     pairs = 2 * theta.shape[0]
     exact = working_dtype(x.dtype)
-    positions = torch.arange(start, start + x.shape[-2], device=x.device, dtype=exact)
+    positions = torch.arange(x.shape[-2], device=x.device, dtype=exact) + start  # start: int or 0-d
     angle = positions[:, None] * theta.to(exact)  # (T, pairs / 2)
     cos, sin = angle.cos(), angle.sin()
     if interleaved:

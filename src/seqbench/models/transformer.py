@@ -190,8 +190,10 @@ class Transformer(Backbone):
         position seen, so it grows linearly with the stream."""
         return 2 * self.num_layers * self.hidden_size * positions
 
-    def _check_len(self, end: int) -> None:
-        if end > self.max_len:
+    def _check_len(self, end: int | Tensor) -> None:
+        """Refuse a position past the table; an exported step's position is a tensor, which
+        its runtime checks instead (see seqbench.lessons.deploy.export)."""
+        if isinstance(end, int) and end > self.max_len:
             raise ValueError(
                 f"position {end - 1} is past the positional encoding (max_len={self.max_len}); "
                 f"build the Transformer with max_len >= {end}"
