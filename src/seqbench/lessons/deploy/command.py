@@ -42,8 +42,9 @@ def _export(args: argparse.Namespace) -> int:
     shapes = export.SHAPES if args.shape == "both" else (args.shape,)
     for shape in shapes:
         facts = bundle.write(task, args.format, shape, ex, out, stem)
+        error = facts["parity"]["max_error"]
         print(
-            f"{facts['file']}: {facts['bytes'] / 1024:.0f} KB, parity {facts['parity']['max_error']:.1e} "
+            f"{facts['file']}: {facts['bytes'] / 1024:.0f} KB, parity {error:.1e} "
             f"(tolerance {export.TOLERANCE:.0e}) on {where} -> {out}"
         )
     if args.quantize:
@@ -93,8 +94,9 @@ def _deploy(args: argparse.Namespace) -> int:
             progress.advance(bar)
             eager, onnx = result["step_ms"]["eager"], result["step_ms"]["onnx"]
             runtime = f", onnx {onnx['median']:.3f} ms" if onnx else ""
+            memory = result["memory_bytes"] / 1024
             lines.append(
-                f"{run}: {result['parameters']} parameters, {result['memory_bytes'] / 1024:.0f} KB, "
+                f"{run}: {result['parameters']} parameters, {memory:.0f} KB, "
                 f"step {eager['median']:.3f} ms eager{runtime} -> {DEPLOY}"
             )
 
