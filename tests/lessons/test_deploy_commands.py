@@ -1,0 +1,116 @@
+"""`seqbench export` and `seqbench deploy` on a run trained for real through the CLI."""
+
+import functools
+import json
+import os
+from pathlib import Path
+
+import onnxruntime
+import pytest
+import torch
+from helpers.cli import SMOKE, one_line_error, run_cli
+
+from seqbench.lessons.streaming.measure import backbone_of
+from seqbench.models import BACKBONES
+from seqbench.tasks import Classifier
+
+ENV = os.environ | {"OMP_NUM_THREADS": "1"}
+HIDDEN = 12
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path:
+    """A GRU and a Transformer trained briefly on the watch data (CSV logs only)."""
+    root = tmp_path_factory.mktemp("deploy")
+    for model in ("gru", "transformer"):
+        result = run_cli(
+            "seqbench.train", *SMOKE, f"paths.root_dir={root}", f"paths.raw_dir={raw_dir}",
+            "data=watch", f"model={model}", f"model.hidden_size={HIDDEN}", "budget.test_batches=4",
+            env=ENV, timeout=600,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+    return root / "outputs"
+
+
+def test_export_writes_both_shapes_that_onnxruntime_runs_like_the_checkpoint(runs, tmp_path):
+    run = runs / "watch" / "gru" / "0"
+    out = tmp_path / "export"
+    argv = ("export", str(run), "--format", "onnx", "--out", str(out), "--quantize", "int8")
+    result = run_cli("seqbench.cli", *argv, env=ENV, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "on the first test window of" in result.stdout
+    step = json.loads((out / "gru-step.json").read_text())
+    assert step["inputs"][0] == "x_t" and step["outputs"][0] == "y_t"
+    assert [p["shape"] for p in step["state"]] == [[2, 1, HIDDEN]]  # layers, one stream, hidden
+    assert step["state_growth_bytes_per_step"] == 0
+    assert step["parity"]["max_error"] <= step["parity"]["tolerance"]
+    # the file alone, as a device would run it: state zeros, fed back step by step
+    session = onnxruntime.InferenceSession(str(out / step["file"]))
+    state = torch.zeros(2, 1, HIDDEN).numpy()
+    x = torch.randn(1, 6).numpy()
+    y, state = session.run(None, {"x_t": x, step["inputs"][1]: state})
+    assert y.shape == (1, 7) and state.shape == (2, 1, HIDDEN)
+    int8 = json.loads((out / "gru-whole.int8.json").read_text())
+    assert set(int8["change"]) == {"acc", "f1"}
+    assert int8["change"]["acc"] == pytest.approx(int8["int8"]["acc"] - int8["float"]["acc"])
+    assert int8["int8"]["batches"] == int8["float"]["batches"] > 0
+    assert (out / "gru-whole.int8.onnx").stat().st_size == int8["int8_bytes"]
+
+
+def test_deploy_measures_each_run_beside_its_metrics(runs):
+    result = run_cli("seqbench.cli", "deploy", str(runs / "watch"), "--steps", "1000",
+                     env=ENV, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    gru = json.loads((runs / "watch" / "gru" / "0" / "deploy.json").read_text())
+    attention = json.loads((runs / "watch" / "transformer" / "0" / "deploy.json").read_text())
+    window = gru["state_positions"]
+    assert window == 128 == attention["state_positions"]  # conf/data/watch.yaml's window
+    assert gru["state_bytes"] == 2 * HIDDEN * 4 and gru["state_growth_bytes"] == 0
+    layers = 2  # conf/model/transformer.yaml: a key and a value per layer and position
+    assert attention["state_growth_bytes"] == 2 * layers * HIDDEN * 4
+    assert attention["state_bytes"] == window * attention["state_growth_bytes"] + 8  # + pos
+    for found in (gru, attention):
+        weights = torch.load(
+            runs / "watch" / found["model"] / "0" / "checkpoints" / "best.ckpt", weights_only=True
+        )["state_dict"]
+        assert found["weight_bytes"] == sum(t.numel() * t.element_size() for t in weights.values())
+        assert found["memory_bytes"] == found["weight_bytes"] + found["state_bytes"]
+        for timing in found["step_ms"].values():
+            assert timing["steps"] == 1000 and 0 < timing["median"] <= timing["p99"]
+        assert found["peak_rss_bytes"] > found["weight_bytes"]
+
+
+def test_a_format_that_cannot_carry_a_backbone_says_why_in_one_line(tmp_path):
+    _, options = backbone_of("lru")
+    task = Classifier(
+        backbone=functools.partial(BACKBONES["lru"], **options | {"hidden_size": HIDDEN}),
+        optimizer=functools.partial(torch.optim.AdamW),
+        data_info={"channels": 6, "classes": ["a", "b"], "window": 16},
+        embed_dim=8,
+    )
+    path = tmp_path / "lru.ckpt"
+    torch.save({"hyper_parameters": dict(task.hparams), "state_dict": task.state_dict()}, path)
+    refused = run_cli("seqbench.cli", "export", str(path), "--format", "onnx", env=ENV)
+    assert refused.returncode == 2
+    assert "complex-valued state, and ONNX has no complex type" in one_line_error(refused)
+    argv = ("export", str(path), "--format", "torchscript", "--out", str(tmp_path / "ts"))
+    exported = run_cli("seqbench.cli", *argv, env=ENV, timeout=300)
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    assert "random inputs" in exported.stdout
+    assert sorted(p.name for p in (tmp_path / "ts").iterdir()) == [
+        "lru-step.json", "lru-step.ts", "lru-whole.json", "lru-whole.ts",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["export", "nowhere", "--format", "onnx"], "neither a run folder nor a checkpoint"),
+        (["deploy", "nowhere"], "nowhere is not a folder of runs"),
+        (["export", ".", "--format", "torchscript", "--quantize", "int8"], "is for --format onnx"),
+    ],
+)
+def test_bad_export_and_deploy_arguments_get_one_line(argv, says, tmp_path):
+    result = run_cli("seqbench.cli", *argv, env=ENV, cwd=tmp_path)
+    assert result.returncode == 2
+    assert says in one_line_error(result)
