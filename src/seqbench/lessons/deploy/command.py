@@ -122,7 +122,9 @@ def add_commands(commands: argparse._SubParsersAction, raw_dir: Path) -> None:
     )  # fmt: skip
     export.add_argument("--out", type=Path, help="default: <run>/export")
     export.add_argument("--quantize", choices=("int8",), help="also an int8 ONNX, quality measured")
-    export.add_argument("--test-batches", type=int, default=20, help="test batches read (quantize)")
+    export.add_argument(
+        "--test-batches", type=int, help="read only the first N test batches (default: all)"
+    )
     export.set_defaults(run=_export)
     deploy = commands.add_parser("deploy", help="each run's on-device cost into its deploy.json")
     deploy.add_argument("runs", type=Path, nargs="+", help="run folders, or folders holding runs")

@@ -16,8 +16,11 @@ one line saying why (:class:`Unsupported`).
 from __future__ import annotations
 
 import io
+import logging
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,8 +222,34 @@ def to_bytes(task: SequenceTask, fmt: str, shape: str, ex: Example) -> bytes:
     if why := _reason(task, fmt, ex):
         raise Unsupported(why)
     module, args = _module_and_args(task, ex, shape)
+    try:
+        return _serialised(module, args, fmt, shape, ex)
+    except Exception as error:  # the exporter's own failure: one line, not its traceback
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise Unsupported(
+            f"{fmt} could not export the {shape} {type(task.backbone).__name__} ({first[:200]}); "
+            f"try another of {', '.join(FORMATS)}"
+        ) from None
+
+
+@contextmanager
+def quiet_logs(*names: str) -> Iterator[None]:
+    """Loggers ``names`` (the root logger when none) held to errors for the block: an
+    exporter's notes about optional packages (torchvision) are not the user's to act on."""
+    loggers = [logging.getLogger(name) for name in names] or [logging.getLogger()]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _serialised(module: nn.Module, args: tuple, fmt: str, shape: str, ex: Example) -> bytes:
     buffer = io.BytesIO()
-    with torch.no_grad(), warnings.catch_warnings():
+    with torch.no_grad(), warnings.catch_warnings(), quiet_logs("torch.onnx"):
         warnings.simplefilter("ignore")  # tracer notes on constants: the parity test judges
         if fmt == "torchscript":
             torch.jit.save(torch.jit.trace(module, args, check_trace=False), buffer)

@@ -31,7 +31,8 @@ def quantize(data: bytes) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         source, target = Path(folder) / "float.onnx", Path(folder) / "int8.onnx"
         source.write_bytes(data)
-        quantize_dynamic(source, target, weight_type=QuantType.QInt8)
+        with export.quiet_logs():  # onnxruntime's advice to pre-process, on the root logger
+            quantize_dynamic(source, target, weight_type=QuantType.QInt8)
         return target.read_bytes()
 
 
