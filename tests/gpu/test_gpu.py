@@ -19,6 +19,7 @@ from helpers.cli import run_cli
 from helpers.precision import BF16_TOLERANCE, bf16_deviation
 
 from seqbench import config
+from seqbench.lessons.deploy import export, runtime
 from seqbench.lessons.streaming.streamer import Streamer, stream
 from seqbench.models import BACKBONES
 from seqbench.tasks.checkpoint import load_task
@@ -197,3 +198,19 @@ def test_cost_bench_on_the_device(tmp_path):
         assert [r["T"] for r in mine] == [64, 128, 256]
         assert all(r["step_ms"] > 0 and r["saved_bytes"] > 0 for r in mine)
         assert mine[-1]["memory_bytes"] > mine[0]["memory_bytes"] > 0, model
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_a_checkpoint_trained_on_the_device_exports_with_parity(tmp_path, data_dir, model):
+    """A bf16-trained GPU checkpoint exports for a CPU device in both torch formats and both
+    shapes, each run by its runtime within the export tolerance of the checkpoint
+    (onnxruntime is not on the GPU machine: tests/lessons/test_deploy_export.py covers ONNX)."""
+    out = run(tmp_path, data_dir, f"model={model}", "data=watch")
+    assert finished(out)
+    task = load_task(tmp_path / "outputs" / "watch" / model / "0" / "checkpoints" / "best.ckpt")
+    ex = export.example(task, 32)
+    for fmt in ("torchscript", "exported-program"):
+        for shape in export.SHAPES:
+            data = export.to_bytes(task, fmt, shape, ex)
+            error = runtime.parity(task, runtime.load(data, fmt, shape, ex), shape, ex)
+            assert runtime.within(error), (fmt, shape, error)
