@@ -67,7 +67,7 @@ def test_every_backbone_exports_in_both_shapes_with_parity(name, fmt):
     task = make(Classifier, {"channels": 3, "classes": ["a", "b", "c"]}, name)
     if name == "lru" and fmt == "onnx":
         for shape in export.SHAPES:
-            with pytest.raises(export.Unsupported, match="complex-valued state.*ONNX has no"):
+            with pytest.raises(export.Unsupported, match=r"complex-valued state.*ONNX has no"):
                 export.to_bytes(task, fmt, shape, export.example(task, STEPS))
         return
     for shape in export.SHAPES:
@@ -107,6 +107,10 @@ def test_the_step_state_is_what_the_backbone_carries_and_a_cache_grows_by_one(na
         carried = sum(s.numel() for s, p in zip(state, ex.layout.positions, strict=True) if not p)
         assert carried == backbone.state_size(t + 1)  # the backbone's own account
     if backbone.streams_with_cache:
-        assert all(g is not None for g, p in zip(ex.layout.growing, ex.layout.positions, strict=True) if not p)
+        assert all(
+            g is not None
+            for g, p in zip(ex.layout.growing, ex.layout.positions, strict=True)
+            if not p
+        )
     else:
         assert ex.layout.growing == (None,) * len(ex.layout.growing)
