@@ -61,23 +61,20 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def runs_below(targets: list[Path]) -> list[Path]:
-    """Run folders (a metrics.json beside checkpoints/best.ckpt) given or below the targets."""
+    """The trained runs (a best checkpoint) given or below the targets, found as the report
+    finds runs: at any depth, and where a sweep's jobs wrote them (report.collect)."""
     from seqbench import rundir
+    from seqbench.report.collect import find_runs
 
     found: list[Path] = []
     for target in targets:
         if not target.is_dir():
             raise ConfigError(f"{target} is not a folder of runs")
-        candidates = (
-            [target]
-            if (target / rundir.METRICS).is_file()
-            else sorted(p.parent for p in target.rglob(rundir.METRICS))
-        )
-        found += [run for run in candidates if rundir.checkpoint(run).is_file()]
+        found += [run.path for run in find_runs(target) if rundir.checkpoint(run.path).is_file()]
     if not found:
         where = ", ".join(map(str, targets))
         raise ConfigError(f"no trained run (metrics.json, checkpoints/best.ckpt) in {where}")
-    return found
+    return list(dict.fromkeys(found))
 
 
 def _deploy(args: argparse.Namespace) -> int:
