@@ -114,3 +114,44 @@ def test_bad_export_and_deploy_arguments_get_one_line(argv, says, tmp_path):
     result = run_cli("seqbench.cli", *argv, env=ENV, cwd=tmp_path)
     assert result.returncode == 2
     assert says in one_line_error(result)
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path:
+    """A Hydra multirun sweep (gru, transformer x seeds 0, 1), measured by `seqbench deploy`."""
+    root = tmp_path_factory.mktemp("sweep")
+    folder = root / "multirun"
+    result = run_cli(
+        "seqbench.train", "--multirun", *SMOKE, f"paths.root_dir={root}",
+        f"paths.raw_dir={raw_dir}", "data=watch", "model=gru,transformer", "seed=0,1",
+        f"model.hidden_size={HIDDEN}", f"hydra.sweep.dir={folder}", env=ENV, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    measured = run_cli("seqbench.cli", "deploy", str(folder), env=ENV, timeout=900)
+    assert measured.returncode == 0, measured.stderr[-3000:]
+    return folder
+
+
+def test_choose_answers_from_a_sweep_within_the_constraints(sweep):
+    costs = {}
+    for path in sweep.glob("*/deploy.json"):
+        found = json.loads(path.read_text())
+        costs.setdefault(found["model"], []).append(found)
+    assert sorted(costs) == ["gru", "transformer"] and all(len(v) == 2 for v in costs.values())
+    memory = {m: found[0]["memory_bytes"] / 1000 for m, found in costs.items()}  # kB
+    roomy = ("--max-step-ms", "1000", "--max-memory-kb", str(2 * max(memory.values())))
+    listed = run_cli("seqbench.cli", "choose", str(sweep), "--data", "watch", *roomy, env=ENV)
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    rows = [line.split()[0] for line in listed.stdout.splitlines() if line.startswith("  ")][1:]
+    by_size = sorted(costs, key=lambda m: (costs[m][0]["parameters"], costs[m][0]["state_bytes"]))
+    assert rows == by_size  # simplest first, from the measured parameters and state
+    assert "choose " in listed.stdout or "too unsettled to choose" in listed.stdout
+    small, large = sorted(memory, key=memory.get)
+    between = str((memory[small] + memory[large]) / 2)
+    tight = run_cli("seqbench.cli", "choose", str(sweep), "--data", "watch",
+                    "--max-memory-kb", between, env=ENV)  # fmt: skip
+    assert tight.returncode == 0, tight.stderr[-3000:]
+    assert f"left out: {large} (memory" in tight.stdout
+    nothing = run_cli("seqbench.cli", "choose", str(sweep), "--data", "watch",
+                      "--max-memory-kb", str(memory[small] / 2), env=ENV)  # fmt: skip
+    assert nothing.returncode == 1 and "nothing fits" in nothing.stdout
