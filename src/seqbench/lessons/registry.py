@@ -165,6 +165,16 @@ LESSONS: dict[str, Lesson] = {  # key (the section's id on the page) -> lesson, 
         commands=("cost-bench",),
         add_commands="command:add_commands",
     ),
+    "deploy": Lesson(
+        "deploy",
+        measure="reading:measured",  # reads the deploy.json `seqbench deploy` writes per run
+        reading="reading:deploy_reading",
+        figure="figure:deploy_svg",
+        section="section:section",
+        stages=("deploy",),
+        commands=("export", "deploy", "choose"),
+        add_commands="command:add_commands",
+    ),
 }
 
 

@@ -29,11 +29,11 @@ from seqbench import rundir
 from seqbench.config.memory import steps as window_steps
 from seqbench.errors import ConfigError
 from seqbench.lessons.deploy import export, runtime
+from seqbench.lessons.deploy.record import DEPLOY
 from seqbench.lessons.timing import quiet_cpu
 from seqbench.safety import atomic
 from seqbench.tasks.checkpoint import load_task
 
-DEPLOY = "deploy.json"  # beside metrics.json in each run folder
 STEPS, WARMUP = 1000, 100
 
 
