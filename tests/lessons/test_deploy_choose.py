@@ -3,6 +3,7 @@ constraints, simplest first; the simplest whose quality Welch's test cannot sepa
 the best; "nothing fits" and "too unsettled" said plainly; each refusal one line. The Pareto
 fronts match a brute-force search."""
 
+import json
 import math
 import random
 import re
@@ -176,3 +177,12 @@ def test_the_pareto_front_matches_a_brute_force_search(mode):
         points = {f"m{i}": (rng.choice([0.1, 0.2, 0.3, 0.4]), rng.choice([1, 2, 3]))
                   for i in range(size)}  # fmt: skip
         assert pareto(points, mode) == brute_front(points, mode), points
+
+
+def test_runs_of_different_lengths_name_no_model(tmp_path, capsys):
+    runs = make_board(tmp_path / "runs")
+    path = runs / "watch" / "rnn" / "0" / "metrics.json"
+    path.write_text(json.dumps(json.loads(path.read_text()) | {"steps": 150}))
+    code, out, _ = choose(str(runs), "--data", "watch", capsys=capsys)
+    assert code == 0 and "too unsettled to choose" in out
+    assert "the runs trained different numbers of steps" in out

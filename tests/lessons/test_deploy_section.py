@@ -51,7 +51,8 @@ def test_the_table_shows_what_was_measured_with_the_pareto_fronts(tmp_path):
         assert ("time" in marks) == (model in step), (model, marks, step)
         assert ("memory" in marks) == (model in memory), (model, marks, memory)
     said = " ".join(shown.reading)
-    assert "is gru (0.800 ± 0.010, n=3)" in said
+    assert "watch: gru is the simplest model whose test accuracy is not separable" in said
+    assert "gru 0.800 ± 0.010 (n=3) against lstm 0.810 ± 0.010 (n=3)" in said
     assert "not measured on a device (no deploy.json): rnn_large" in said
     [figure] = shown.figures
     assert figure.svg.startswith("<svg") and "Pareto front" in figure.svg
@@ -77,7 +78,7 @@ def test_unsettled_results_name_no_model_in_the_section(tmp_path):
     runs = make_board(tmp_path / "runs", falling=True)
     said = " ".join(section(find_runs(runs), tmp_path).reading)
     assert "cannot be named yet" in said and "still improving" in said
-    assert "is gru" not in said
+    assert "gru is the simplest" not in said
 
 
 def test_a_damaged_deploy_json_is_named_not_used(tmp_path):
