@@ -15,6 +15,7 @@ TABLE = {c.name for c in COMMANDS} | {c for lesson in LESSONS.values() for c in 
 EVERY = {  # the commands a user has, from README, dvc.yaml and the console scripts
     "fetch", "train", "together", "report", "describe", "check-params", "stream-bench",
     "cost-bench", "generate", "text-lessons", "memory-data", "context", "tune", "text-baselines",
+    "export", "deploy", "choose",
 }  # fmt: skip
 
 

@@ -34,7 +34,7 @@ SUBLAYERS = {  # a module that sits above its package's layer
     "lessons.forecast": 11,  # their sections name a winner only by lessons.curves
     "lessons.anomaly": 11,
     "lessons.text_classify": 11,
-    "lessons.deploy": 11,  # seqbench choose ranks by the report's verdict rules; runs as it finds
+    "lessons.deploy": 11,  # names a model only by the report's verdict rules (report.judgement)
 }
 LONG = 400  # lines: past this a file is worth a second look
 

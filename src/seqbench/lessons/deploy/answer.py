@@ -2,7 +2,7 @@
 simplest first, what was left out and why, the best of every model with results, and the
 simplest that fits whose quality is not separable from it (or why none is named)."""
 
-from seqbench.lessons.deploy.choose import Limits
+from seqbench.lessons.deploy.constraints import Limits
 from seqbench.lessons.deploy.reading import KB, Board, Choice, Entry, choose
 from seqbench.lessons.deploy.record import DEPLOY
 from seqbench.page.formats import MISSING, count, names, number

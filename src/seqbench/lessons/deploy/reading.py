@@ -274,10 +274,10 @@ def choice_words(found: Board, choice: Choice, runtime: str = "eager") -> str:
             f"of it; it costs {cost_words(best, runtime)}."
         )
     return (
-        f"{data}: the simplest model whose {found.result.label()} is not separable from the "
-        f"best, {best.label} ({mean_std(best.result)}, n={best.result.n}), by Welch's t-test "
-        f"over seeds at 5 % is {named.label} ({mean_std(named.result)}, n={named.result.n}): "
-        f"{cost_words(named, runtime)}."
+        f"{data}: {named.label} is the simplest model whose {found.result.label()} is not "
+        f"separable from the best's by Welch's t-test over seeds at 5 %: {named.label} "
+        f"{mean_std(named.result)} (n={named.result.n}) against {best.label} "
+        f"{mean_std(best.result)} (n={best.result.n}); it costs {cost_words(named, runtime)}."
     )
 
 
