@@ -1,4 +1,4 @@
-"""`seqbench export` and `seqbench deploy` on a run trained for real through the CLI."""
+"""`seqbench export`, `seqbench deploy` and `seqbench choose` on a sweep trained for real."""
 
 import functools
 import json
@@ -19,21 +19,32 @@ HIDDEN = 12
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path:
-    """A GRU and a Transformer trained briefly on the watch data (CSV logs only)."""
-    root = tmp_path_factory.mktemp("deploy")
-    for model in ("gru", "transformer"):
-        result = run_cli(
-            "seqbench.train", *SMOKE, f"paths.root_dir={root}", f"paths.raw_dir={raw_dir}",
-            "data=watch", f"model={model}", f"model.hidden_size={HIDDEN}", "budget.test_batches=4",
-            env=ENV, timeout=600,
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr[-3000:]
-    return root / "outputs"
+def sweep(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path:
+    """A Hydra multirun sweep (gru, transformer x seeds 0, 1), measured by `seqbench deploy`."""
+    root = tmp_path_factory.mktemp("sweep")
+    folder = root / "multirun"
+    result = run_cli(
+        "seqbench.train", "--multirun", *SMOKE, f"paths.root_dir={root}",
+        f"paths.raw_dir={raw_dir}", "data=watch", "model=gru,transformer", "seed=0,1",
+        f"model.hidden_size={HIDDEN}", f"hydra.sweep.dir={folder}", env=ENV, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    measured = run_cli("seqbench.cli", "deploy", str(folder), env=ENV, timeout=900)
+    assert measured.returncode == 0, measured.stderr[-3000:]
+    return folder
 
 
-def test_export_writes_both_shapes_that_onnxruntime_runs_like_the_checkpoint(runs, tmp_path):
-    run = runs / "watch" / "gru" / "0"
+def job(sweep: Path, model: str, seed: int) -> Path:
+    """The sweep job folder that trained ``model`` at ``seed``."""
+    for path in sweep.glob("*/metrics.json"):
+        found = json.loads(path.read_text())
+        if (found["model"], found["seed"]) == (model, seed):
+            return path.parent
+    raise AssertionError(f"no {model} seed {seed} in {sweep}")
+
+
+def test_export_writes_both_shapes_that_onnxruntime_runs_like_the_checkpoint(sweep, tmp_path):
+    run = job(sweep, "gru", 0)
     out = tmp_path / "export"
     argv = ("export", str(run), "--format", "onnx", "--out", str(out), "--quantize", "int8")
     result = run_cli("seqbench.cli", *argv, env=ENV, timeout=600)
@@ -57,12 +68,9 @@ def test_export_writes_both_shapes_that_onnxruntime_runs_like_the_checkpoint(run
     assert (out / "gru-whole.int8.onnx").stat().st_size == int8["int8_bytes"]
 
 
-def test_deploy_measures_each_run_beside_its_metrics(runs):
-    result = run_cli("seqbench.cli", "deploy", str(runs / "watch"), "--steps", "1000",
-                     env=ENV, timeout=600)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    gru = json.loads((runs / "watch" / "gru" / "0" / "deploy.json").read_text())
-    attention = json.loads((runs / "watch" / "transformer" / "0" / "deploy.json").read_text())
+def test_deploy_measures_each_run_beside_its_metrics(sweep):
+    gru = json.loads((job(sweep, "gru", 0) / "deploy.json").read_text())
+    attention = json.loads((job(sweep, "transformer", 1) / "deploy.json").read_text())
     window = gru["state_positions"]
     assert window == 128 == attention["state_positions"]  # conf/data/watch.yaml's window
     assert gru["state_bytes"] == 2 * HIDDEN * 4 and gru["state_growth_bytes"] == 0
@@ -70,9 +78,8 @@ def test_deploy_measures_each_run_beside_its_metrics(runs):
     assert attention["state_growth_bytes"] == 2 * layers * HIDDEN * 4
     assert attention["state_bytes"] == window * attention["state_growth_bytes"] + 8  # + pos
     for found in (gru, attention):
-        weights = torch.load(
-            runs / "watch" / found["model"] / "0" / "checkpoints" / "best.ckpt", weights_only=True
-        )["state_dict"]
+        folder = job(sweep, found["model"], found["seed"])
+        weights = torch.load(folder / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"]
         assert found["weight_bytes"] == sum(t.numel() * t.element_size() for t in weights.values())
         assert found["memory_bytes"] == found["weight_bytes"] + found["state_bytes"]
         for timing in found["step_ms"].values():
@@ -114,22 +121,6 @@ def test_bad_export_and_deploy_arguments_get_one_line(argv, says, tmp_path):
     result = run_cli("seqbench.cli", *argv, env=ENV, cwd=tmp_path)
     assert result.returncode == 2
     assert says in one_line_error(result)
-
-
-@pytest.fixture(scope="module")
-def sweep(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path:
-    """A Hydra multirun sweep (gru, transformer x seeds 0, 1), measured by `seqbench deploy`."""
-    root = tmp_path_factory.mktemp("sweep")
-    folder = root / "multirun"
-    result = run_cli(
-        "seqbench.train", "--multirun", *SMOKE, f"paths.root_dir={root}",
-        f"paths.raw_dir={raw_dir}", "data=watch", "model=gru,transformer", "seed=0,1",
-        f"model.hidden_size={HIDDEN}", f"hydra.sweep.dir={folder}", env=ENV, timeout=900,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    measured = run_cli("seqbench.cli", "deploy", str(folder), env=ENV, timeout=900)
-    assert measured.returncode == 0, measured.stderr[-3000:]
-    return folder
 
 
 def test_choose_answers_from_a_sweep_within_the_constraints(sweep):
