@@ -84,11 +84,14 @@ def _deploy(args: argparse.Namespace) -> int:
 
     runs = runs_below(args.runs)
     lines = []
-    with Progress(transient=True) as progress:
+    # refreshed by hand: measure_runs forks, and a refresh thread must not be running then
+    with Progress(transient=True, auto_refresh=False) as progress:
         bar = progress.add_task("measuring runs", total=len(runs))
+        progress.refresh()
 
         def done(run: Path, result: dict) -> None:
             progress.advance(bar)
+            progress.refresh()
             eager, onnx = result["step_ms"]["eager"], result["step_ms"]["onnx"]
             runtime = f", onnx {onnx['median']:.3f} ms" if onnx else ""
             memory = result["memory_bytes"] / 1024

@@ -142,11 +142,10 @@ def measure_runs(
     progress: Callable[[Path, dict], None] | None = None,
 ) -> list[dict]:
     """Measure each run in its own process and write its ``deploy.json``. The processes are
-    forked from one server that imported torch and seqbench once (``forkserver``): each run's
-    process starts in milliseconds, not seconds, holds nothing an earlier run allocated, and
-    shares no thread with the caller (whose progress bar runs one)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    forked from this one, which has imported torch and seqbench already, so each starts at
+    once and holds nothing an earlier run allocated. The caller must run no other thread
+    while this forks (a progress display refreshed by hand, not by its own thread)."""
+    context = multiprocessing.get_context("fork")
     results = []
     for run in runs:
         with ProcessPoolExecutor(1, mp_context=context) as pool:
