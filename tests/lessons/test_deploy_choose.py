@@ -186,3 +186,22 @@ def test_runs_of_different_lengths_name_no_model(tmp_path, capsys):
     code, out, _ = choose(str(runs), "--data", "watch", capsys=capsys)
     assert code == 0 and "too unsettled to choose" in out
     assert "the runs trained different numbers of steps" in out
+
+
+def test_a_studys_runs_are_not_seeds_of_the_comparison(tmp_path, capsys):
+    """The activation study also trains an "rnn" on adding-like data: its runs stay out of
+    the comparison's rnn (as the report's tables keep them out), unless a dataset only has
+    study runs."""
+    runs = make_board(tmp_path / "runs")
+    for seed in (0, 1):
+        folder = write_run(tmp_path / "runs" / "activations" / "watch" / "rnn" / f"clip-off/{seed}",
+                           "rnn", seed, 0.99, BOARD["rnn"][0], state=256, step_ms=0.05)  # fmt: skip
+        metrics = json.loads((folder / "metrics.json").read_text())
+        (folder / "metrics.json").write_text(json.dumps(metrics | {"study": "activations"}))
+    code, out, _ = choose(str(runs), "--data", "watch", capsys=capsys)
+    assert code == 0 and "rnn" in rows(out)
+    rnn = next(line for line in out.splitlines() if line.startswith("  rnn "))
+    assert "(n=3)" in rnn and "0.99" not in rnn  # the comparison's three seeds only
+    code, out, _ = choose(str(tmp_path / "runs" / "activations"), "--data", "watch",
+                          capsys=capsys)  # fmt: skip
+    assert code == 0 and "(n=2)" in next(line for line in out.splitlines() if "  rnn " in line)

@@ -164,8 +164,22 @@ def dataset(data: str, runs: list[Run]) -> DatasetResult:
     )
 
 
+def comparable(runs: list[Run]) -> list[Run]:
+    """The runs of one dataset that are compared with each other: the comparison's own (no
+    ``study``), as the report's tables take them, so a study's variants (the activation
+    study's clipping arms on adding) do not pass for seeds; a dataset that only studies
+    trained (forecast, anomaly...) keeps the runs of its most common study."""
+    plain = [run for run in runs if not run.metrics.get("study")]
+    if plain or not runs:
+        return plain
+    study = most_common([run.metrics.get("study") for run in runs])
+    return [run for run in runs if run.metrics.get("study") == study]
+
+
 def board(data: str, runs: list[Run]) -> Board:
-    """One dataset's board from its runs (any number of models, seeds and sizes)."""
+    """One dataset's board from its runs (any number of models, seeds and sizes), the
+    comparable ones only (:func:`comparable`)."""
+    runs = comparable(runs)
     result = dataset(data, runs)
     groups: dict[tuple[str, int | None], list[tuple[Run, Cost | None]]] = {}
     unreadable = []
