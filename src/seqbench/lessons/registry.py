@@ -167,7 +167,7 @@ LESSONS: dict[str, Lesson] = {  # key (the section's id on the page) -> lesson, 
     ),
     "deploy": Lesson(
         "deploy",
-        measure="reading:measured",  # reads the deploy.json `seqbench deploy` writes per run
+        measure="measure:measure_runs",  # `seqbench deploy`: each run into its deploy.json
         reading="reading:deploy_reading",
         figure="figure:deploy_svg",
         section="section:section",
