@@ -19,7 +19,7 @@ import multiprocessing
 import resource
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -30,15 +30,12 @@ from seqbench.config.memory import steps as window_steps
 from seqbench.errors import ConfigError
 from seqbench.lessons.deploy import export, runtime
 from seqbench.lessons.deploy.record import DEPLOY
+from seqbench.lessons.streaming.streamer import tensor_bytes
 from seqbench.lessons.timing import quiet_cpu
 from seqbench.safety import atomic
 from seqbench.tasks.checkpoint import load_task
 
 STEPS, WARMUP = 1000, 100
-
-
-def tensor_bytes(tensors: Iterable[torch.Tensor]) -> int:
-    return sum(t.numel() * t.element_size() for t in tensors)
 
 
 def step_times(
@@ -83,7 +80,7 @@ def measure_checkpoint(path: Path, count: int = STEPS, warmup: int = WARMUP) -> 
     task = load_task(path)
     positions = window_steps(task.data_info)
     ex = export.example(task, positions)
-    weights = tensor_bytes(task.state_dict().values())
+    weights = tensor_bytes(list(task.state_dict().values()))
     state, growth = state_growth(task, ex, positions)
     window = ex.window[:1]
     with quiet_cpu(1):
